@@ -1,0 +1,64 @@
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { AuthIdentity } from '../protocol/identity.js'
+import type { AuthOption } from '../options.js'
+import { ErrorCode, failure } from '../protocol/jsonrpc.js'
+import { createTokenMatcher } from './token-matcher.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller, once the MCP bearer auth has accepted the request; null when auth is off. */
+    mcpAuth: AuthIdentity | null
+  }
+}
+
+type Refusal = 'missing' | 'scheme' | 'invalid'
+
+const REFUSALS: Record<Refusal, { message: string, challenge: string }> = {
+  missing: {
+    message: 'Missing credentials: send the header "Authorization: Bearer <token>"',
+    challenge: 'Bearer realm="mcp"'
+  },
+  scheme: {
+    message: 'The Authorization header must use the Bearer scheme: "Authorization: Bearer <token>"',
+    challenge: 'Bearer realm="mcp", error="invalid_request", error_description="Bearer scheme required"'
+  },
+  invalid: {
+    message: 'Invalid bearer token: check the token this server was started with (MCP_TOKEN / MCP_TOKEN_FILE)',
+    challenge: 'Bearer realm="mcp", error="invalid_token", error_description="The token is not valid"'
+  }
+}
+
+const BEARER = /^Bearer[ \t]+([^ \t]+)[ \t]*$/i
+
+/** The token from an `Authorization: Bearer <token>` header, or why there is none. */
+export function parseBearer (header: string | undefined): { token: string } | { refusal: Refusal } {
+  if (header === undefined || header === '') return { refusal: 'missing' }
+  const match = BEARER.exec(header)
+  return match === null ? { refusal: 'scheme' } : { token: match[1] }
+}
+
+/**
+ * The preHandler that guards the MCP routes: 401 with `WWW-Authenticate: Bearer` and a JSON-RPC error body
+ * on refusal. The reason and the client's address are logged; the token never is.
+ */
+export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLevel: string): preHandlerAsyncHookHandler {
+  const verify = 'verify' in auth ? auth.verify : undefined
+  const match = 'tokens' in auth ? createTokenMatcher(auth.tokens) : undefined
+
+  async function refuse (request: FastifyRequest, reply: FastifyReply, refusal: Refusal): Promise<void> {
+    const { message, challenge } = REFUSALS[refusal]
+    const log = request.log as unknown as Record<string, (obj: object, msg: string) => void>
+    log[failureLogLevel]?.call(request.log, { reason: refusal, ip: request.ip, url: request.url }, 'MCP request refused by bearer auth')
+    await reply.code(401).header('www-authenticate', challenge).send(failure(null, ErrorCode.ServerError, message))
+  }
+
+  return async function bearerAuth (request, reply) {
+    const parsed = parseBearer(request.headers.authorization)
+    if ('refusal' in parsed) return await refuse(request, reply, parsed.refusal)
+    const identity = verify !== undefined ? await verify(parsed.token, request) : match?.(parsed.token) ?? null
+    if (identity === null || identity === undefined || typeof identity.id !== 'string') {
+      return await refuse(request, reply, 'invalid')
+    }
+    request.mcpAuth = identity
+  }
+}

@@ -1,0 +1,104 @@
+import fp from 'fastify-plugin'
+import sensible from '@fastify/sensible'
+import type { FastifyInstance, FastifyPluginOptions } from 'fastify'
+import { createDispatcher, type Dispatcher } from './protocol/dispatcher.js'
+import { resolveOptions, type McpPluginOptions } from './options.js'
+import { createLifecycle } from './lifecycle.js'
+import { createBearerAuth } from './auth/bearer-auth.js'
+import { healthRoutes } from './health/health-routes.js'
+import { createMemorySessionStore } from './sessions/memory-session-store.js'
+import { streamableHttpRoutes } from './transports/streamable-http.js'
+import { legacySseRoutes } from './transports/legacy-sse.js'
+import { jsonRpcErrorHandler } from './transports/json-rpc-error-handler.js'
+import type { LegContext } from './transports/leg-context.js'
+import type { SseSession } from './transports/sse-session.js'
+import type { McpStatus } from './status.js'
+
+/** What the plugin exposes on the Fastify instance as `fastify.mcp`. */
+export interface McpHost {
+  readonly dispatcher: Dispatcher
+  /** A snapshot for health checks and status tools. */
+  status: () => McpStatus
+  /**
+   * Starts draining: /health answers 503 and new MCP requests are refused at once; resolves when the requests in
+   * flight have finished or `graceMs` has passed, after ending every open stream. Call it before `app.close()`.
+   */
+  drain: (graceMs?: number) => Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mcp: McpHost
+  }
+}
+
+const DEFAULT_DRAIN_GRACE_MS = 10_000
+
+async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & FastifyPluginOptions): Promise<void> {
+  const { config, auth, tools } = resolveOptions(options)
+  // fastify-plugin leaves the register prefix to us: the routes are registered in children that take it.
+  const prefix: string | undefined = options.prefix
+  const startedAt = Date.now()
+  const dispatcher = createDispatcher({
+    info: config.serverInfo, instructions: config.instructions, tools, toolTimeoutMs: config.toolTimeoutMs
+  })
+  const lifecycle = createLifecycle()
+  const sseSessions = config.routes.sse
+    ? createMemorySessionStore<SseSession>({
+      maxSessions: config.sse.maxSessions,
+      idleTimeoutMs: config.sse.idleTimeoutMs,
+      onPrune: (session) => { app.log.info({ sessionId: session.id }, 'SSE session pruned after idle timeout') }
+    })
+    : undefined
+  const leg: LegContext = { dispatcher, lifecycle, config, sseSessions }
+
+  function status (): McpStatus {
+    return {
+      status: lifecycle.draining ? 'draining' : 'ok',
+      server: config.serverInfo,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      transports: { streamableHttp: config.routes.streamableHttp, sse: config.routes.sse },
+      sessions: { sse: sseSessions?.size ?? 0 },
+      inFlight: lifecycle.inFlight
+    }
+  }
+
+  async function drain (graceMs = DEFAULT_DRAIN_GRACE_MS): Promise<void> {
+    lifecycle.beginDrain()
+    const idle = await lifecycle.whenIdle(graceMs)
+    if (!idle) app.log.warn({ inFlight: lifecycle.inFlight, graceMs }, 'Drain grace period ended with requests still in flight')
+    sseSessions?.closeAll('shutdown')
+  }
+
+  app.decorate('mcp', { dispatcher, status, drain })
+  app.decorateRequest('mcpAuth', null)
+
+  if (config.routes.health) {
+    const sseStatus = sseSessions === undefined
+      ? undefined
+      : () => ({ sessions: sseSessions.size, maxSessions: sseSessions.maxSessions, idleTimeoutMs: sseSessions.idleTimeoutMs })
+    await app.register(healthRoutes, { prefix, status, sseStatus })
+  }
+
+  const bearerAuth = auth === false ? undefined : createBearerAuth(auth, config.authFailureLogLevel)
+  await app.register(async function mcpRoutes (routes) {
+    await routes.register(sensible)
+    routes.setErrorHandler(jsonRpcErrorHandler)
+    if (bearerAuth !== undefined) routes.addHook('preHandler', bearerAuth)
+    if (config.routes.streamableHttp) await routes.register(streamableHttpRoutes, { leg })
+    if (config.routes.sse) await routes.register(legacySseRoutes, { leg })
+  }, { prefix })
+
+  // Open streams would keep app.close() waiting: end them before the server stops accepting.
+  app.addHook('preClose', async function endStreams () {
+    sseSessions?.closeAll('shutdown')
+  })
+}
+
+const plugin = fp(mcpPlugin, { name: 'fastify-mcp-host', fastify: '5.x' })
+
+export default plugin
+export { plugin as mcpPlugin }
+export * from './core.js'
+export type { McpPluginOptions, AuthOption, VerifyToken, NamedToken, McpConfig } from './options.js'
+export type { McpStatus } from './status.js'

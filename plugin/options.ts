@@ -1,0 +1,117 @@
+import { Type, type Static } from 'typebox'
+import { Compile } from 'typebox/compile'
+import { Value } from 'typebox/value'
+import type { FastifyRequest } from 'fastify'
+import type { AuthIdentity } from './protocol/identity.js'
+import type { AnyTool } from './tools/tool-definition.js'
+import { configErrors } from './errors.js'
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js'
+
+const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)))
+
+/** The data part of the options: one schema that is the type, the defaults and the runtime check. */
+export const McpConfigSchema = Type.Object({
+  /** Name and version the server reports to clients. Default: this package's. */
+  serverInfo: Type.Object({
+    name: Type.String({ minLength: 1 }),
+    version: Type.String({ minLength: 1 }),
+    title: Type.Optional(Type.String())
+  }, { default: { name: PACKAGE_NAME, version: PACKAGE_VERSION } }),
+  /** Told to clients on initialize: how to use this server. */
+  instructions: Type.Optional(Type.String()),
+  /** Per-call timeout for handlers (ms). The call ends as a tool error and `ctx.signal` fires. 0 turns it off. */
+  toolTimeoutMs: Type.Integer({ minimum: 0, default: 300_000 }),
+  /** Which route groups to add. */
+  routes: Type.Object({
+    /** `POST /mcp` (Streamable HTTP). */
+    streamableHttp: Type.Boolean({ default: true }),
+    /** `GET /sse` + `POST /messages` (legacy HTTP+SSE, for n8n and older clients). */
+    sse: Type.Boolean({ default: true }),
+    /** `GET /health` and `GET /health/sse`, without auth, for load balancers. */
+    health: Type.Boolean({ default: true })
+  }, { default: {} }),
+  /** Legacy HTTP+SSE sessions. */
+  sse: Type.Object({
+    /** Open streams at most; one more gets 503 with Retry-After. */
+    maxSessions: Type.Integer({ minimum: 1, default: 50 }),
+    /** A session with no message in or out for this long is closed (ms). */
+    idleTimeoutMs: Type.Integer({ minimum: 1, default: 30 * 60_000 }),
+    /** Interval of `: keep-alive` comments that stop proxies closing idle streams (ms); 0 turns them off. */
+    keepAliveMs: Type.Integer({ minimum: 0, default: 15_000 }),
+    /** A client that stops reading is disconnected once this many bytes wait for it. */
+    maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 })
+  }, { default: {} }),
+  /** Level at which refused credentials are logged, with the reason and the client's address. */
+  authFailureLogLevel: Type.Union([LogLevel], { default: 'warn' })
+}, { additionalProperties: false })
+
+export type McpConfig = Static<typeof McpConfigSchema>
+
+/** Checks a bearer token and says who it belongs to; null refuses the request. */
+export type VerifyToken = (token: string, request: FastifyRequest) => AuthIdentity | null | Promise<AuthIdentity | null>
+
+/** A token with the identity it stands for; several tokens may share one (rotation). */
+export interface NamedToken {
+  token: string
+  id: string
+}
+
+export type AuthOption =
+  | false
+  | { tokens: ReadonlyArray<string | NamedToken> }
+  | { verify: VerifyToken }
+
+export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse'>> {
+  /** Bearer auth for the MCP routes, required: tokens, a verify function, or `false` to serve without auth. */
+  auth: AuthOption
+  /** The tools to serve (see `defineTool`). */
+  tools?: readonly AnyTool[]
+  routes?: Partial<McpConfig['routes']>
+  sse?: Partial<McpConfig['sse']>
+}
+
+export interface ResolvedOptions {
+  config: McpConfig
+  auth: AuthOption
+  tools: readonly AnyTool[]
+}
+
+const checkConfig = Compile(McpConfigSchema)
+
+function checkAuth (auth: unknown): AuthOption {
+  if (auth === undefined) throw configErrors.authRequired()
+  if (auth === false) return false
+  if (typeof auth !== 'object' || auth === null) throw configErrors.authRequired()
+  if ('verify' in auth) {
+    if (typeof auth.verify !== 'function') throw configErrors.invalidOptions('auth.verify must be a function (token, request) => identity | null')
+    return auth as AuthOption
+  }
+  if ('tokens' in auth && Array.isArray(auth.tokens)) {
+    if (auth.tokens.length === 0) throw configErrors.invalidOptions('auth.tokens is empty: give at least one token, or auth: false to serve without auth')
+    for (const [index, entry] of auth.tokens.entries()) {
+      const token: unknown = typeof entry === 'string' ? entry : entry?.token
+      if (typeof token !== 'string' || token.length === 0) {
+        throw configErrors.invalidOptions(`auth.tokens[${index}] must be a non-empty string or { token, id }`)
+      }
+      if (typeof entry !== 'string' && (typeof entry.id !== 'string' || entry.id === '')) {
+        throw configErrors.invalidOptions(`auth.tokens[${index}].id must be a non-empty string naming the identity`)
+      }
+    }
+    return auth as AuthOption
+  }
+  throw configErrors.authRequired()
+}
+
+/** Checks the caller's options and fills defaults, without touching the caller's object. */
+export function resolveOptions (options: McpPluginOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw configErrors.authRequired()
+  // prefix, logLevel and logSerializers are Fastify's own register options, not ours.
+  const { auth, tools = [], prefix, logLevel, logSerializers, ...data } = options as McpPluginOptions & Record<string, unknown>
+  if (!Array.isArray(tools)) throw configErrors.invalidOptions('tools must be an array of tool objects (see defineTool)')
+  const config = Value.Default(McpConfigSchema, Value.Clone(data))
+  if (!checkConfig.Check(config)) {
+    const problems = [...checkConfig.Errors(config)].map((e) => `${e.instancePath === '' ? '(root)' : e.instancePath} ${e.message}`)
+    throw configErrors.invalidOptions(problems.join('; '))
+  }
+  return { config, auth: checkAuth(auth), tools }
+}

@@ -1,0 +1,11 @@
+import type { Implementation } from './protocol/spec.js'
+
+/** A read-only snapshot of the host, for /health and the built-in status tool. Holds no secrets. */
+export interface McpStatus {
+  status: 'ok' | 'draining'
+  server: Implementation
+  uptimeSeconds: number
+  transports: { streamableHttp: boolean, sse: boolean }
+  sessions: { sse: number }
+  inFlight: number
+}

@@ -1,0 +1,106 @@
+import { JsonRpcError, ErrorCode, isObjectValue, type JsonRpcRequest } from '../protocol/jsonrpc.js'
+import type { CallEnv } from '../protocol/call-env.js'
+import type { CallToolResult, Tool } from '../protocol/spec.js'
+import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/schema-check.js'
+import { runHandler, errorMessage } from '../protocol/run-handler.js'
+import { configErrors } from '../errors.js'
+import type { AnyTool } from './tool-definition.js'
+import { normalizeToolReturn, structuredResult, toolError } from './tool-result.js'
+
+interface ToolEntry {
+  definition: AnyTool
+  descriptor: Tool
+  input: CompiledSchema
+  output: CompiledSchema | undefined
+}
+
+export interface ToolRegistry {
+  readonly size: number
+  /** The `tools/list` result; built once. */
+  list: () => { tools: Tool[] }
+  /** Handles `tools/call`. Throws JsonRpcError for protocol errors; tool failures are `isError` results. */
+  call: (request: JsonRpcRequest, env: CallEnv) => Promise<CallToolResult | undefined>
+}
+
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/
+
+function checkDefinition (tool: AnyTool): void {
+  const name = typeof tool?.name === 'string' ? tool.name : String(tool?.name)
+  if (typeof tool !== 'object' || tool === null) throw configErrors.invalidDefinition('tool', name, 'a tool must be an object')
+  if (!TOOL_NAME.test(name)) {
+    throw configErrors.invalidDefinition('tool', name, 'the name must be 1-128 letters, digits, "_", "-" or "."')
+  }
+  if (typeof tool.description !== 'string') throw configErrors.invalidDefinition('tool', name, '"description" must be a string')
+  if (typeof tool.handler !== 'function') throw configErrors.invalidDefinition('tool', name, '"handler" must be a function')
+  if (!isObjectSchema(tool.input)) {
+    throw configErrors.invalidDefinition('tool', name, '"input" must be an object schema, e.g. Type.Object({ ... })')
+  }
+  if (tool.output !== undefined && !isObjectSchema(tool.output)) {
+    throw configErrors.invalidDefinition('tool', name, '"output" must be an object schema, e.g. Type.Object({ ... })')
+  }
+}
+
+function describe (tool: AnyTool): Tool {
+  const descriptor: Tool = { name: tool.name, description: tool.description, inputSchema: tool.input }
+  if (tool.title !== undefined) descriptor.title = tool.title
+  if (tool.output !== undefined) descriptor.outputSchema = tool.output
+  if (tool.annotations !== undefined) descriptor.annotations = tool.annotations
+  return descriptor
+}
+
+export function createToolRegistry (tools: readonly AnyTool[], defaultTimeoutMs?: number): ToolRegistry {
+  const entries = new Map<string, ToolEntry>()
+  for (const tool of tools) {
+    checkDefinition(tool)
+    if (entries.has(tool.name)) throw configErrors.duplicateDefinition('tool', tool.name)
+    entries.set(tool.name, {
+      definition: tool,
+      descriptor: describe(tool),
+      input: compileSchema(tool.input),
+      output: tool.output === undefined ? undefined : compileSchema(tool.output)
+    })
+  }
+  const listResult = { tools: [...entries.values()].map((entry) => entry.descriptor) }
+
+  async function call (request: JsonRpcRequest, env: CallEnv): Promise<CallToolResult | undefined> {
+    const params = request.params ?? {}
+    const name = params.name
+    if (typeof name !== 'string') {
+      throw new JsonRpcError(ErrorCode.InvalidParams, 'tools/call needs "name": the name of the tool to call, as tools/list gives it')
+    }
+    const entry = entries.get(name)
+    if (entry === undefined) {
+      throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: "${name}". Call tools/list to see the tools this server offers.`)
+    }
+    const rawArgs = params.arguments ?? {}
+    if (!isObjectValue(rawArgs)) return toolError(`Invalid arguments for tool "${name}": "arguments" must be an object`)
+    const args = entry.input.check(rawArgs)
+    if (!args.ok) return toolError(`Invalid arguments for tool "${name}": ${args.problems}`)
+
+    const tool = entry.definition
+    const outcome = await runHandler(env, request, tool.timeoutMs ?? defaultTimeoutMs,
+      (ctx) => tool.handler(args.value, ctx))
+    switch (outcome.status) {
+      case 'cancelled':
+        return undefined
+      case 'timeout':
+        env.log.warn({ tool: name, timeoutMs: outcome.timeoutMs }, 'Tool timed out')
+        return toolError(`Tool "${name}" timed out after ${outcome.timeoutMs} ms`)
+      case 'failed':
+        env.log.error({ err: outcome.error, tool: name }, 'Tool handler threw')
+        return toolError(errorMessage(outcome.error))
+    }
+    const normalized = normalizeToolReturn(outcome.value)
+    if (normalized.kind === 'result') return normalized.result
+    if (entry.output !== undefined) {
+      const checked = entry.output.check(normalized.structured)
+      if (!checked.ok) {
+        env.log.error({ tool: name, problems: checked.problems }, 'Tool result does not match its output schema')
+        return toolError(`Tool "${name}" returned a result that does not match its output schema: ${checked.problems}`)
+      }
+    }
+    return structuredResult(normalized.structured)
+  }
+
+  return { size: entries.size, list: () => listResult, call }
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { ErrorCode, type JsonRpcId } from '../protocol/jsonrpc.js'
+import type { Lifecycle } from '../lifecycle.js'
+
+/** Builds the error an MCP route throws to refuse a request; the scoped error handler renders it as JSON-RPC. */
+export function refusal (app: FastifyInstance, status: number, message: string, rpcCode: number = ErrorCode.ServerError, rpcId: JsonRpcId | null = null): Error {
+  return app.httpErrors.createError(status, message, { rpcCode, rpcId })
+}
+
+const DRAIN_RETRY_AFTER_SECONDS = '5'
+
+/** While the host drains for shutdown, new MCP work is refused with 503 so clients retry elsewhere. */
+export function refuseWhileDraining (app: FastifyInstance, lifecycle: Lifecycle, reply: FastifyReply): void {
+  if (!lifecycle.draining) return
+  reply.header('retry-after', DRAIN_RETRY_AFTER_SECONDS)
+  throw refusal(app, 503, 'Service Unavailable: this server is shutting down; retry shortly (another instance may serve you)')
+}
+
+export function isJsonContentType (header: string | undefined): boolean {
+  if (header === undefined) return false
+  const semicolon = header.indexOf(';')
+  const type = (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase()
+  return type === 'application/json'
+}
+
+function accepts (accept: string, type: string, family: string): boolean {
+  return accept.includes(type) || accept.includes(family) || accept.includes('*/*')
+}
+
+/** Streamable HTTP POSTs must accept both JSON and event streams (a wildcard counts). */
+export function acceptsJsonAndEventStream (accept: string | undefined): boolean {
+  if (accept === undefined) return false
+  return accepts(accept, 'application/json', 'application/*') && accepts(accept, 'text/event-stream', 'text/*')
+}
+
+export function acceptsEventStream (accept: string | undefined): boolean {
+  return accept !== undefined && accepts(accept, 'text/event-stream', 'text/*')
+}

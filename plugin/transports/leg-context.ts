@@ -1,0 +1,14 @@
+import type { Dispatcher } from '../protocol/dispatcher.js'
+import type { Lifecycle } from '../lifecycle.js'
+import type { McpConfig } from '../options.js'
+import type { SessionStore } from '../sessions/session-store.js'
+import type { SseSession } from './sse-session.js'
+
+/** The one small object every transport leg is registered with. */
+export interface LegContext {
+  dispatcher: Dispatcher
+  lifecycle: Lifecycle
+  config: McpConfig
+  /** Legacy SSE sessions; present when the SSE routes are on. */
+  sseSessions: SessionStore<SseSession> | undefined
+}

@@ -1,0 +1,81 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { FastifyReply } from 'fastify'
+
+/** Headers of every event stream we open; `X-Accel-Buffering: no` stops nginx holding events back. */
+export const EVENT_STREAM_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no'
+} as const
+
+/**
+ * One server-sent event stream on a raw response. Writes are framed once and handed to the socket; when the
+ * client stops reading and more than `maxBufferedBytes` wait in memory, the stream is ended (`overflowed`).
+ */
+export class SseStream {
+  private closed = false
+  private keepAlive: NodeJS.Timeout | undefined
+  overflowed = false
+
+  constructor (private readonly res: ServerResponse, private readonly maxBufferedBytes: number) {}
+
+  get isOpen (): boolean {
+    return !this.closed && !this.res.destroyed && !this.res.writableEnded
+  }
+
+  /** Writes `event`/`id`/`data` lines; data is already-serialized JSON or a URL (no newlines). */
+  send (event: string, data: string, id?: string): boolean {
+    if (!this.isOpen) return false
+    const frame = id === undefined
+      ? `event: ${event}\ndata: ${data}\n\n`
+      : `event: ${event}\nid: ${id}\ndata: ${data}\n\n`
+    return this.write(frame)
+  }
+
+  comment (text: string): boolean {
+    return this.isOpen && this.write(`: ${text}\n\n`)
+  }
+
+  /** Sends a `: keep-alive` comment every `intervalMs` until the stream ends. The timer never holds the process. */
+  startKeepAlive (intervalMs: number): void {
+    if (intervalMs <= 0) return
+    this.keepAlive = setInterval(() => { this.comment('keep-alive') }, intervalMs)
+    this.keepAlive.unref()
+  }
+
+  end (): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive)
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.end()
+  }
+
+  /** Stops the keep-alive timer once the client has gone (the socket is already closed). */
+  dispose (): void {
+    this.closed = true
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive)
+  }
+
+  private write (frame: string): boolean {
+    if (this.res.writableLength + frame.length > this.maxBufferedBytes) {
+      this.overflowed = true
+      this.res.destroy()
+      this.dispose()
+      return false
+    }
+    this.res.write(frame)
+    return true
+  }
+}
+
+/**
+ * Takes the response over from Fastify and starts an event stream on it. Headers set through `reply` (CORS,
+ * for one) would be lost after hijack, so they are copied onto the raw response.
+ */
+export function openEventStream (reply: FastifyReply, maxBufferedBytes: number): SseStream {
+  reply.hijack()
+  const headers: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders), ...EVENT_STREAM_HEADERS }
+  reply.raw.writeHead(200, headers)
+  reply.raw.flushHeaders()
+  return new SseStream(reply.raw, maxBufferedBytes)
+}

@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { classifyMessage, ErrorCode } from '../protocol/jsonrpc.js'
+import type { CallEnv } from '../protocol/call-env.js'
+import { isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS } from '../protocol/versions.js'
+import type { LegContext } from './leg-context.js'
+import { acceptsJsonAndEventStream, isJsonContentType, refusal, refuseWhileDraining } from './http-checks.js'
+import { PostAnswer } from './post-answer.js'
+
+/** An AbortSignal that fires if the client goes away before its answer was written; made only when asked for. */
+function clientGoneSignal (reply: FastifyReply): AbortSignal {
+  const controller = new AbortController()
+  const raw = reply.raw
+  if (raw.destroyed) controller.abort(new Error('The client closed the connection'))
+  else raw.once('close', () => { if (!raw.writableFinished) controller.abort(new Error('The client closed the connection')) })
+  return controller.signal
+}
+
+/** `POST /mcp` per the Streamable HTTP transport, stateless: every POST stands alone. */
+export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg: LegContext }): Promise<void> {
+  const { dispatcher, lifecycle, config } = leg
+  const maxBufferedBytes = config.sse.maxBufferedBytes
+
+  function checkHeaders (request: FastifyRequest): void {
+    if (!acceptsJsonAndEventStream(request.headers.accept)) {
+      throw refusal(app, 406, 'Not Acceptable: the Accept header must list both application/json and text/event-stream')
+    }
+    if (!isJsonContentType(request.headers['content-type'])) {
+      throw refusal(app, 415, 'Unsupported Media Type: send the JSON-RPC message with "Content-Type: application/json"')
+    }
+    const version = request.headers['mcp-protocol-version']
+    if (version !== undefined && !isSupportedLegacyVersion(String(version))) {
+      throw refusal(app, 400, `Bad Request: unsupported MCP-Protocol-Version "${String(version)}"; this server supports ${LEGACY_PROTOCOL_VERSIONS.join(', ')}`)
+    }
+  }
+
+  async function postMcp (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    refuseWhileDraining(app, lifecycle, reply)
+    checkHeaders(request)
+    const classified = classifyMessage(request.body)
+    if (classified.kind === 'invalid') {
+      throw refusal(app, 400, `Invalid Request: ${classified.reason}`, ErrorCode.InvalidRequest, classified.id)
+    }
+    let signal: AbortSignal | undefined
+    const answer = new PostAnswer(reply, maxBufferedBytes)
+    const env: CallEnv = {
+      transport: 'streamable-http',
+      auth: request.mcpAuth ?? undefined,
+      session: undefined,
+      log: request.log,
+      get signal () { return (signal ??= clientGoneSignal(reply)) },
+      notify: answer.notify
+    }
+    if (classified.kind !== 'request') {
+      if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
+      return await reply.code(202).send()
+    }
+    const leave = lifecycle.enter()
+    try {
+      return answer.finish(await dispatcher.handleRequest(classified.message, env))
+    } finally {
+      leave()
+    }
+  }
+
+  async function methodNotAllowed (_request: FastifyRequest, reply: FastifyReply): Promise<never> {
+    reply.header('allow', 'POST')
+    throw refusal(app, 405, 'Method Not Allowed: this server is stateless; send JSON-RPC messages with POST')
+  }
+
+  app.post('/mcp', postMcp)
+  app.get('/mcp', methodNotAllowed)
+  app.delete('/mcp', methodNotAllowed)
+}
