@@ -1,0 +1,26 @@
+import { pino } from 'pino'
+import { createDispatcher, PACKAGE_NAME, PACKAGE_VERSION, type AnyTool } from '../plugin/core.js'
+import { serveStdio } from '../plugin/transports/stdio.js'
+import type { ServerConfig } from './config.js'
+import { createBuiltinTools } from './builtin-tools.js'
+import { loadTools } from './load-tools.js'
+
+/** `--transport stdio`: the same tools over stdin/stdout. Loads no HTTP code; logs go to stderr. */
+export async function startStdioServer (config: ServerConfig): Promise<void> {
+  const log = pino({ level: config.logLevel }, pino.destination(2))
+  const startedAt = Date.now()
+  const tools: AnyTool[] = config.toolsModule !== undefined
+    ? await loadTools(config.toolsModule)
+    : createBuiltinTools(() => ({
+      status: 'ok',
+      server: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      transports: { stdio: true }
+    }))
+  const dispatcher = createDispatcher({ info: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, tools, toolTimeoutMs: 300_000 })
+  const server = serveStdio({ dispatcher, log })
+  log.info({ tools: dispatcher.tools.size }, 'MCP server on stdio')
+  await server.closed
+  log.info('stdin closed: exiting')
+  process.exit(0)
+}
