@@ -1,0 +1,67 @@
+import { Type } from 'typebox'
+import { defineTool, type AnyTool } from '../../plugin/core.js'
+
+/** Tools the tests call over every transport. */
+export const add = defineTool({
+  name: 'add',
+  description: 'Adds two numbers',
+  input: Type.Object({ a: Type.Number(), b: Type.Number() }),
+  output: Type.Object({ sum: Type.Number() }),
+  handler: ({ a, b }) => ({ sum: a + b })
+})
+
+export const echo = defineTool({
+  name: 'echo',
+  description: 'Returns its text',
+  input: Type.Object({ text: Type.String(), times: Type.Integer({ minimum: 1, default: 1 }) }),
+  handler: ({ text, times }) => text.repeat(times)
+})
+
+export const fail = defineTool({
+  name: 'fail',
+  description: 'Always throws',
+  input: Type.Object({}),
+  handler: () => { throw new Error('the database is unreachable') }
+})
+
+export const whoami = defineTool({
+  name: 'whoami',
+  description: 'Says who is calling, over which transport',
+  input: Type.Object({}),
+  handler: (_args, ctx) => ({ identity: ctx.auth?.id ?? null, transport: ctx.transport, sessionId: ctx.sessionId ?? null })
+})
+
+/** Reports progress twice, then answers; the tests count the notifications. */
+export const countdown = defineTool({
+  name: 'countdown',
+  description: 'Reports progress, then finishes',
+  input: Type.Object({ steps: Type.Integer({ minimum: 1, maximum: 10 }) }),
+  handler: async ({ steps }, ctx) => {
+    for (let step = 1; step <= steps; step++) {
+      ctx.progress(step, steps, `step ${step}`)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    return `counted ${steps}`
+  }
+})
+
+/** Waits until its signal fires (or `ms` passes), and records why it stopped. */
+export const slowCalls: Array<{ aborted: boolean, reason: string }> = []
+export const slow = defineTool({
+  name: 'slow',
+  description: 'Waits, honouring cancellation',
+  input: Type.Object({ ms: Type.Integer({ minimum: 0 }) }),
+  handler: async ({ ms }, ctx) => await new Promise<string>((resolve) => {
+    const timer = setTimeout(() => {
+      slowCalls.push({ aborted: false, reason: '' })
+      resolve(`waited ${ms} ms`)
+    }, ms)
+    ctx.signal.addEventListener('abort', () => {
+      clearTimeout(timer)
+      slowCalls.push({ aborted: true, reason: String(ctx.signal.reason) })
+      resolve('aborted')
+    }, { once: true })
+  })
+})
+
+export const fixtureTools: AnyTool[] = [add, echo, fail, whoami, countdown, slow]
