@@ -1,0 +1,134 @@
+import { test, describe } from 'node:test'
+import assert from 'node:assert/strict'
+import { startApp, TOKEN, SECOND_TOKEN } from '../helpers/app.js'
+import { connectHttp } from '../helpers/clients.js'
+import { post, rpc } from '../helpers/raw-http.js'
+import { parseBearer } from '../../plugin/auth/bearer-auth.js'
+import { createTokenMatcher, tokenFingerprint } from '../../plugin/auth/token-matcher.js'
+
+const whoami = rpc('tools/call', { name: 'whoami', arguments: {} })
+
+describe('bearer auth on POST /mcp', () => {
+  test('a request without an Authorization header gets 401 with a Bearer challenge', async (t) => {
+    const { baseUrl } = await startApp(t)
+    const response = await post(`${baseUrl}/mcp`, rpc('ping'))
+    assert.equal(response.status, 401)
+    assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="mcp"')
+    assert.match(response.json.error.message, /Missing credentials: send the header "Authorization: Bearer <token>"/)
+  })
+
+  test('a non-Bearer scheme gets 401 saying the Bearer scheme is required', async (t) => {
+    const { baseUrl } = await startApp(t)
+    for (const header of [`Basic ${TOKEN}`, TOKEN, 'Bearer', `Bearer ${TOKEN} extra`]) {
+      const response = await post(`${baseUrl}/mcp`, rpc('ping'), { authorization: header })
+      assert.equal(response.status, 401, header)
+      assert.match(response.headers.get('www-authenticate') ?? '', /error="invalid_request"/)
+      assert.match(response.json.error.message, /must use the Bearer scheme/)
+    }
+  })
+
+  test('a wrong token gets 401 with error="invalid_token"', async (t) => {
+    const { baseUrl } = await startApp(t)
+    for (const token of ['wrong', `${TOKEN}x`, TOKEN.slice(0, -1)]) {
+      const response = await post(`${baseUrl}/mcp`, rpc('ping'), { authorization: `Bearer ${token}` })
+      assert.equal(response.status, 401, token)
+      assert.match(response.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
+      assert.match(response.json.error.message, /Invalid bearer token/)
+      assert.ok(!response.text.includes(token), 'the refusal does not echo the token')
+    }
+  })
+
+  test('the right token is accepted, with any casing of the scheme', async (t) => {
+    const { baseUrl } = await startApp(t)
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+      const response = await post(`${baseUrl}/mcp`, rpc('ping'), { authorization: `${scheme} ${TOKEN}` })
+      assert.equal(response.status, 200, scheme)
+    }
+  })
+
+  test('both tokens of a rotated pair work, each as its own identity', async (t) => {
+    const { baseUrl } = await startApp(t, { auth: { tokens: [TOKEN, SECOND_TOKEN] } })
+    const first = await post(`${baseUrl}/mcp`, whoami, { authorization: `Bearer ${TOKEN}` })
+    const second = await post(`${baseUrl}/mcp`, whoami, { authorization: `Bearer ${SECOND_TOKEN}` })
+    assert.equal(first.json.result.structuredContent.identity, tokenFingerprint(TOKEN))
+    assert.equal(second.json.result.structuredContent.identity, tokenFingerprint(SECOND_TOKEN))
+    assert.notEqual(first.json.result.structuredContent.identity, second.json.result.structuredContent.identity)
+  })
+
+  test('named tokens share one identity', async (t) => {
+    const { baseUrl } = await startApp(t, { auth: { tokens: [{ token: TOKEN, id: 'ci-bot' }, { token: SECOND_TOKEN, id: 'ci-bot' }] } })
+    for (const token of [TOKEN, SECOND_TOKEN]) {
+      const response = await post(`${baseUrl}/mcp`, whoami, { authorization: `Bearer ${token}` })
+      assert.equal(response.json.result.structuredContent.identity, 'ci-bot')
+    }
+  })
+
+  test('a verify function decides, and its identity reaches the handler', async (t) => {
+    const { baseUrl } = await startApp(t, {
+      auth: { verify: async (token) => token === 'let-me-in' ? { id: 'alice', scopes: ['read'] } : null }
+    })
+    const accepted = await post(`${baseUrl}/mcp`, whoami, { authorization: 'Bearer let-me-in' })
+    assert.equal(accepted.json.result.structuredContent.identity, 'alice')
+    const refused = await post(`${baseUrl}/mcp`, whoami, { authorization: `Bearer ${TOKEN}` })
+    assert.equal(refused.status, 401)
+  })
+
+  test('a verify function that throws is a 500 with a JSON-RPC body, and the next request is served', async (t) => {
+    let calls = 0
+    const { baseUrl } = await startApp(t, {
+      auth: { verify: () => { calls++; if (calls === 1) throw new Error('identity provider down'); return { id: 'bob' } } }
+    })
+    const failed = await post(`${baseUrl}/mcp`, rpc('ping'), { authorization: 'Bearer x' })
+    assert.equal(failed.status, 500)
+    assert.equal(failed.json.error.code, -32603)
+    assert.ok(!failed.text.includes('identity provider down'), 'internal errors are not leaked')
+    const next = await post(`${baseUrl}/mcp`, rpc('ping'), { authorization: 'Bearer x' })
+    assert.equal(next.status, 200)
+  })
+
+  test('auth: false serves without credentials and handlers see no identity', async (t) => {
+    const { baseUrl } = await startApp(t, { auth: false })
+    const response = await post(`${baseUrl}/mcp`, whoami)
+    assert.equal(response.status, 200)
+    assert.equal(response.json.result.structuredContent.identity, null)
+  })
+
+  test('the SDK client sends its configured Authorization header', async (t) => {
+    const { baseUrl } = await startApp(t)
+    const client = await connectHttp(t, `${baseUrl}/mcp`, TOKEN)
+    const result = await client.callTool({ name: 'whoami', arguments: {} })
+    assert.equal((result.structuredContent as { identity: string }).identity, tokenFingerprint(TOKEN))
+  })
+
+  test('the health check needs no auth', async (t) => {
+    const { baseUrl } = await startApp(t)
+    const response = await fetch(`${baseUrl}/health`)
+    assert.equal(response.status, 200)
+  })
+})
+
+describe('token parsing and matching', () => {
+  test('parseBearer takes the token after the Bearer scheme and refuses other shapes', () => {
+    assert.deepEqual(parseBearer('Bearer abc'), { token: 'abc' })
+    assert.deepEqual(parseBearer('bearer  abc '), { token: 'abc' })
+    assert.deepEqual(parseBearer(undefined), { refusal: 'missing' })
+    assert.deepEqual(parseBearer(''), { refusal: 'missing' })
+    assert.deepEqual(parseBearer('Token abc'), { refusal: 'scheme' })
+    assert.deepEqual(parseBearer('Bearer a b'), { refusal: 'scheme' })
+  })
+
+  test('the matcher finds the identity of any known token, whatever the lengths', () => {
+    const match = createTokenMatcher(['short', { token: 'a-much-longer-token-value', id: 'named' }])
+    assert.equal(match('short')?.id, tokenFingerprint('short'))
+    assert.equal(match('a-much-longer-token-value')?.id, 'named')
+    assert.equal(match('shor'), null)
+    assert.equal(match(''), null)
+    assert.equal(match('a-much-longer-token-value!'), null)
+  })
+
+  test('fingerprints are stable and do not contain the token', () => {
+    assert.equal(tokenFingerprint('secret-value'), tokenFingerprint('secret-value'))
+    assert.match(tokenFingerprint('secret-value'), /^token-[0-9a-f]{8}$/)
+    assert.notEqual(tokenFingerprint('a'), tokenFingerprint('b'))
+  })
+})
