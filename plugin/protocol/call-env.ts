@@ -1,4 +1,5 @@
-import type { JsonRpcNotification } from './jsonrpc.js'
+import type { JsonRpcNotification, JsonRpcRequest } from './jsonrpc.js'
+import type { ClientCapabilities, Implementation } from './spec.js'
 import type { AuthIdentity, TransportName } from './identity.js'
 import type { ClientSession } from './client-session.js'
 import type { Logger } from './logger.js'
@@ -12,6 +13,12 @@ export interface CallEnv {
   log: Logger
   /** Fires when the client is gone: its HTTP response closed, its SSE stream ended, stdin closed. */
   signal?: AbortSignal
-  /** Delivers a notification that belongs to this request (progress, log messages); absent when nothing can. */
-  notify?: (notification: JsonRpcNotification) => void
+  /**
+   * Delivers a message that belongs to this request (progress, log messages, requests to the client); absent
+   * when nothing can carry one.
+   */
+  notify?: (message: JsonRpcNotification | JsonRpcRequest) => void
+  /** Client capabilities and info sent with the request itself (2026 era); sessions keep their own. */
+  clientCapabilities?: ClientCapabilities
+  clientInfo?: Implementation
 }

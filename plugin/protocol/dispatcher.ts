@@ -3,12 +3,20 @@ import {
   type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse
 } from './jsonrpc.js'
 import type { CallEnv } from './call-env.js'
+import type { ClientSession } from './client-session.js'
 import type { Implementation, ServerCapabilities } from './spec.js'
-import { isLoggingLevel } from './handler-context.js'
+import { isLoggingLevel, type ServerServices } from './handler-context.js'
 import { RequestCancelledError, errorMessage } from './run-handler.js'
 import { negotiateLegacyVersion } from './versions.js'
+import { ClientRequests } from './client-requests.js'
+import { NotificationHub, type ListKind } from './notification-hub.js'
 import { createToolRegistry, type ToolRegistry } from '../tools/tool-registry.js'
 import type { AnyTool } from '../tools/tool-definition.js'
+import { createResourceRegistry } from '../resources/resource-registry.js'
+import type { AnyResource } from '../resources/resource-definition.js'
+import { createPromptRegistry } from '../prompts/prompt-registry.js'
+import type { AnyPrompt } from '../prompts/prompt-definition.js'
+import { complete } from '../completions/complete.js'
 
 /** Everything the server offers, independent of any transport. */
 export interface McpServerDefinition {
@@ -16,16 +24,25 @@ export interface McpServerDefinition {
   /** Sent to clients on initialize: how to use this server's tools. */
   instructions?: string
   tools: readonly AnyTool[]
+  resources?: readonly AnyResource[]
+  prompts?: readonly AnyPrompt[]
   /** Default per-call timeout for handlers, in ms; 0 or undefined for none. */
   toolTimeoutMs?: number
 }
 
 export interface Dispatcher {
   readonly info: Implementation
+  readonly capabilities: ServerCapabilities
   readonly tools: ToolRegistry
   /** Answers one request. Resolves to undefined when the client cancelled it (no response is due). Never rejects. */
   handleRequest: (request: JsonRpcRequest, env: CallEnv) => Promise<JsonRpcResponse | undefined>
   handleNotification: (notification: JsonRpcNotification, env: CallEnv) => void
+  /** A client's answer to one of our requests (sampling, elicitation, roots); false if nothing waited for it. */
+  handleResponse: (response: JsonRpcResponse, env: CallEnv) => boolean
+  /** Lets a session receive list-changed and resource-updated notifications; returns the detach function. */
+  attachSession: (session: ClientSession) => () => void
+  notifyListChanged: (kind: ListKind) => number
+  notifyResourceUpdated: (uri: string) => number
 }
 
 type Result = Record<string, unknown>
@@ -33,9 +50,29 @@ type MethodHandler = (request: JsonRpcRequest, env: CallEnv) => Result | undefin
 
 const EMPTY_RESULT: Result = Object.freeze({}) as Result
 
+function requireUri (request: JsonRpcRequest): string {
+  const uri = request.params?.uri
+  if (typeof uri !== 'string' || uri === '') throw new JsonRpcError(ErrorCode.InvalidParams, `${request.method} needs "uri": the resource URI`)
+  return uri
+}
+
 export function createDispatcher (definition: McpServerDefinition): Dispatcher {
-  const tools = createToolRegistry(definition.tools, definition.toolTimeoutMs)
-  const capabilities: ServerCapabilities = { tools: { listChanged: false }, logging: {} }
+  const hub = new NotificationHub()
+  const clientRequests = new ClientRequests()
+  const services: ServerServices = {
+    ask: async (env, _request, signal, requests) => await clientRequests.ask(env, signal, requests),
+    notifyListChanged: (kind) => { hub.listChanged(kind) },
+    notifyResourceUpdated: (uri) => { hub.resourceUpdated(uri) }
+  }
+  const timeoutMs = definition.toolTimeoutMs
+  const tools = createToolRegistry(definition.tools, services, timeoutMs)
+  const resources = createResourceRegistry(definition.resources ?? [], services, timeoutMs)
+  const prompts = createPromptRegistry(definition.prompts ?? [], services, timeoutMs)
+
+  const capabilities: ServerCapabilities = { tools: { listChanged: true }, logging: {} }
+  if (resources.size > 0) capabilities.resources = { subscribe: true, listChanged: true }
+  if (prompts.size > 0) capabilities.prompts = { listChanged: true }
+  if (prompts.size > 0 || resources.size > 0) capabilities.completions = {}
 
   function initialize (request: JsonRpcRequest, env: CallEnv): Result {
     const params = request.params ?? {}
@@ -64,13 +101,40 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     return EMPTY_RESULT
   }
 
+  function subscription (subscribe: boolean): MethodHandler {
+    return (request, env) => {
+      const uri = requireUri(request)
+      const session = env.session
+      if (session === undefined) {
+        throw new JsonRpcError(ErrorCode.InvalidRequest, `${request.method} needs a session to deliver updates on: use stdio, legacy SSE, or stateful Streamable HTTP`)
+      }
+      if (subscribe) session.subscriptions.add(uri)
+      else session.subscriptions.delete(uri)
+      return EMPTY_RESULT
+    }
+  }
+
   const methods = new Map<string, MethodHandler>([
     ['initialize', initialize],
     ['ping', () => EMPTY_RESULT],
     ['logging/setLevel', setLogLevel],
     ['tools/list', () => tools.list()],
-    ['tools/call', (request, env) => tools.call(request, env) as Promise<Result | undefined>]
+    ['tools/call', async (request, env) => await tools.call(request, env) as Result | undefined]
   ])
+  if (resources.size > 0) {
+    methods.set('resources/list', () => resources.list())
+    methods.set('resources/templates/list', () => resources.listTemplates())
+    methods.set('resources/read', async (request, env) => await resources.read(request, env) as Result | undefined)
+    methods.set('resources/subscribe', subscription(true))
+    methods.set('resources/unsubscribe', subscription(false))
+  }
+  if (prompts.size > 0) {
+    methods.set('prompts/list', () => prompts.list())
+    methods.set('prompts/get', async (request, env) => await prompts.get(request, env) as Result | undefined)
+  }
+  if (capabilities.completions !== undefined) {
+    methods.set('completion/complete', async (request) => await complete(request, prompts, resources))
+  }
 
   async function handleRequest (request: JsonRpcRequest, env: CallEnv): Promise<JsonRpcResponse | undefined> {
     const method = methods.get(request.method)
@@ -95,5 +159,23 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     }
   }
 
-  return { info: definition.info, tools, handleRequest, handleNotification }
+  function attachSession (session: ClientSession): () => void {
+    return hub.add({
+      wantsListChanged: () => true,
+      wantsResourceUpdated: (uri) => session.subscriptions.has(uri),
+      send: (notification) => { session.send?.(notification) }
+    })
+  }
+
+  return {
+    info: definition.info,
+    capabilities,
+    tools,
+    handleRequest,
+    handleNotification,
+    handleResponse: (response, env) => clientRequests.settle(response, env),
+    attachSession,
+    notifyListChanged: (kind) => hub.listChanged(kind),
+    notifyResourceUpdated: (uri) => hub.resourceUpdated(uri)
+  }
 }

@@ -1,8 +1,25 @@
 import type { JsonRpcId, JsonRpcRequest } from './jsonrpc.js'
 import type { AuthIdentity, TransportName } from './identity.js'
-import type { LoggingLevel } from './spec.js'
+import type {
+  ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, Implementation, LoggingLevel
+} from './spec.js'
 import type { Logger } from './logger.js'
 import type { CallEnv } from './call-env.js'
+import type { InputRequests, InputResponses } from './client-requests.js'
+import type { ListKind } from './notification-hub.js'
+
+/** What handlers can ask of the server as a whole. */
+export interface ServerServices {
+  /** Gets answers from the client: server-to-client requests (2025 era) or an input-required round trip (2026). */
+  ask: (env: CallEnv, request: JsonRpcRequest, signal: AbortSignal, requests: InputRequests) => Promise<InputResponses>
+  notifyListChanged: (kind: ListKind) => void
+  notifyResourceUpdated: (uri: string) => void
+}
+
+export interface InputOptions {
+  /** Names this input, so a 2026-era client's answer can be matched to it. Default: the method and a counter. */
+  key?: string
+}
 
 /** What every tool, resource and prompt handler receives beside its arguments. */
 export interface HandlerContext {
@@ -24,6 +41,21 @@ export interface HandlerContext {
   progress: (progress: number, total?: number, message?: string) => void
   /** Sends a log message to the client (`notifications/message`), honouring its `logging/setLevel`. */
   sendLog: (level: LoggingLevel, data: unknown, logger?: string) => void
+  /** What the client said it can do (sampling, elicitation, roots), when known. */
+  readonly clientCapabilities: ClientCapabilities | undefined
+  readonly clientInfo: Implementation | undefined
+  /** Asks the user for input through the client (`elicitation/create`). */
+  elicit: (params: ElicitRequestParams, options?: InputOptions) => Promise<ElicitResult>
+  /** Asks the client's model for a completion (`sampling/createMessage`). */
+  sample: (params: CreateMessageRequestParams, options?: InputOptions) => Promise<CreateMessageResult>
+  /** Asks the client for its roots (`roots/list`). */
+  listRoots: (options?: InputOptions) => Promise<{ roots: Array<{ uri: string, name?: string }> }>
+  /** Several of the above at once, by key: one round trip in the 2026 era. */
+  requestInputs: (requests: InputRequests) => Promise<InputResponses>
+  /** Tells subscribed clients that a list changed (after tools, prompts or resources were added or removed). */
+  notifyListChanged: (kind: ListKind) => void
+  /** Tells clients subscribed to `uri` that it changed. */
+  notifyResourceUpdated: (uri: string) => void
 }
 
 const LEVEL_ORDER: Record<LoggingLevel, number> = {
@@ -41,9 +73,15 @@ function progressTokenOf (request: JsonRpcRequest): string | number | undefined 
   return typeof token === 'string' || typeof token === 'number' ? token : undefined
 }
 
-export function createHandlerContext (env: CallEnv, request: JsonRpcRequest, signal: AbortSignal): HandlerContext {
+export function createHandlerContext (env: CallEnv, request: JsonRpcRequest, signal: AbortSignal, services: ServerServices): HandlerContext {
   const progressToken = progressTokenOf(request)
   const notify = env.notify
+  let inputCount = 0
+  async function askOne (method: string, params: Record<string, unknown>, key: string | undefined): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const name = key ?? `${method}#${++inputCount}`
+    const answers = await services.ask(env, request, signal, { [name]: { method, params } })
+    return answers[name]
+  }
   return {
     signal,
     transport: env.transport,
@@ -65,6 +103,14 @@ export function createHandlerContext (env: CallEnv, request: JsonRpcRequest, sig
       const params: Record<string, unknown> = { level, data }
       if (logger !== undefined) params.logger = logger
       notify({ jsonrpc: '2.0', method: 'notifications/message', params })
-    }
+    },
+    get clientCapabilities () { return env.clientCapabilities ?? env.session?.clientCapabilities },
+    get clientInfo () { return env.clientInfo ?? env.session?.clientInfo },
+    elicit: async (params, options) => await askOne('elicitation/create', params as unknown as Record<string, unknown>, options?.key),
+    sample: async (params, options) => await askOne('sampling/createMessage', params as unknown as Record<string, unknown>, options?.key),
+    listRoots: async (options) => await askOne('roots/list', {}, options?.key),
+    requestInputs: async (requests) => await services.ask(env, request, signal, requests),
+    notifyListChanged: services.notifyListChanged,
+    notifyResourceUpdated: services.notifyResourceUpdated
   }
 }

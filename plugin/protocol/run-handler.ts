@@ -1,6 +1,6 @@
 import type { JsonRpcRequest } from './jsonrpc.js'
 import type { CallEnv } from './call-env.js'
-import { createHandlerContext, type HandlerContext } from './handler-context.js'
+import { createHandlerContext, type HandlerContext, type ServerServices } from './handler-context.js'
 
 export type HandlerOutcome<T> =
   | { status: 'done', value: T }
@@ -31,6 +31,7 @@ export async function runHandler<T> (
   env: CallEnv,
   request: JsonRpcRequest,
   timeoutMs: number | undefined,
+  services: ServerServices,
   handler: (ctx: HandlerContext) => T | Promise<T>
 ): Promise<HandlerOutcome<T>> {
   const controller = new AbortController()
@@ -58,7 +59,7 @@ export async function runHandler<T> (
   }
 
   try {
-    const ctx = createHandlerContext(env, request, signal)
+    const ctx = createHandlerContext(env, request, signal, services)
     const work = (async (): Promise<HandlerOutcome<T>> => {
       try {
         return { status: 'done', value: await handler(ctx) }

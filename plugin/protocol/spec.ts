@@ -3,7 +3,22 @@
  * loads at run time).
  */
 export type {
+  Annotations,
+  BlobResourceContents,
   CallToolResult,
+  CompleteResult,
+  CreateMessageRequestParams,
+  CreateMessageResult,
+  ElicitRequestParams,
+  ElicitResult,
+  GetPromptResult,
+  Prompt,
+  PromptArgument,
+  PromptMessage,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  TextResourceContents,
   ClientCapabilities,
   ContentBlock,
   Implementation,

@@ -3,6 +3,7 @@ import type { CallEnv } from '../protocol/call-env.js'
 import type { CallToolResult, Tool } from '../protocol/spec.js'
 import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/schema-check.js'
 import { runHandler, errorMessage } from '../protocol/run-handler.js'
+import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
 import type { AnyTool } from './tool-definition.js'
 import { normalizeToolReturn, structuredResult, toolError } from './tool-result.js'
@@ -48,7 +49,7 @@ function describe (tool: AnyTool): Tool {
   return descriptor
 }
 
-export function createToolRegistry (tools: readonly AnyTool[], defaultTimeoutMs?: number): ToolRegistry {
+export function createToolRegistry (tools: readonly AnyTool[], services: ServerServices, defaultTimeoutMs?: number): ToolRegistry {
   const entries = new Map<string, ToolEntry>()
   for (const tool of tools) {
     checkDefinition(tool)
@@ -78,7 +79,7 @@ export function createToolRegistry (tools: readonly AnyTool[], defaultTimeoutMs?
     if (!args.ok) return toolError(`Invalid arguments for tool "${name}": ${args.problems}`)
 
     const tool = entry.definition
-    const outcome = await runHandler(env, request, tool.timeoutMs ?? defaultTimeoutMs,
+    const outcome = await runHandler(env, request, tool.timeoutMs ?? defaultTimeoutMs, services,
       (ctx) => tool.handler(args.value, ctx))
     switch (outcome.status) {
       case 'cancelled':

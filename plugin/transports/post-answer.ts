@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify'
-import type { JsonRpcNotification, JsonRpcResponse } from '../protocol/jsonrpc.js'
+import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from '../protocol/jsonrpc.js'
 import { openEventStream, type SseStream } from './sse-stream.js'
 
 /**
@@ -9,7 +9,7 @@ import { openEventStream, type SseStream } from './sse-stream.js'
  */
 export class PostAnswer {
   private stream: SseStream | undefined
-  readonly notify = (notification: JsonRpcNotification): void => {
+  readonly notify = (notification: JsonRpcNotification | JsonRpcRequest): void => {
     if (this.reply.raw.destroyed) return
     this.stream ??= openEventStream(this.reply, this.maxBufferedBytes)
     this.stream.send('message', JSON.stringify(notification))
