@@ -4,9 +4,17 @@
  */
 export { defineTool } from './tools/tool-definition.js'
 export type { ToolDefinition, AnyTool, ToolReturn } from './tools/tool-definition.js'
+export { defineResource } from './resources/resource-definition.js'
+export type {
+  StaticResourceDefinition, ResourceTemplateDefinition, AnyResource, ResourceReturn, ResourceContent
+} from './resources/resource-definition.js'
+export { definePrompt } from './prompts/prompt-definition.js'
+export type { PromptDefinition, AnyPrompt, PromptReturn } from './prompts/prompt-definition.js'
+export type { Completer } from './completions/completer.js'
+export type { InputRequests, InputResponses } from './protocol/client-requests.js'
 export { createDispatcher } from './protocol/dispatcher.js'
 export type { Dispatcher, McpServerDefinition } from './protocol/dispatcher.js'
-export type { HandlerContext } from './protocol/handler-context.js'
+export type { HandlerContext, InputOptions } from './protocol/handler-context.js'
 export type { AuthIdentity, TransportName } from './protocol/identity.js'
 export type { Logger } from './protocol/logger.js'
 export { JsonRpcError, ErrorCode } from './protocol/jsonrpc.js'

@@ -24,6 +24,10 @@ export interface McpHost {
    * flight have finished or `graceMs` has passed, after ending every open stream. Call it before `app.close()`.
    */
   drain: (graceMs?: number) => Promise<void>
+  /** Tells every connected client that subscribed that a list changed; returns how many were told. */
+  notifyListChanged: (kind: 'tools' | 'prompts' | 'resources') => number
+  /** Tells every client subscribed to `uri` that the resource changed; returns how many were told. */
+  notifyResourceUpdated: (uri: string) => number
 }
 
 declare module 'fastify' {
@@ -35,12 +39,12 @@ declare module 'fastify' {
 const DEFAULT_DRAIN_GRACE_MS = 10_000
 
 async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & FastifyPluginOptions): Promise<void> {
-  const { config, auth, tools } = resolveOptions(options)
+  const { config, auth, tools, resources, prompts } = resolveOptions(options)
   // fastify-plugin leaves the register prefix to us: the routes are registered in children that take it.
   const prefix: string | undefined = options.prefix
   const startedAt = Date.now()
   const dispatcher = createDispatcher({
-    info: config.serverInfo, instructions: config.instructions, tools, toolTimeoutMs: config.toolTimeoutMs
+    info: config.serverInfo, instructions: config.instructions, tools, resources, prompts, toolTimeoutMs: config.toolTimeoutMs
   })
   const lifecycle = createLifecycle()
   const sseSessions = config.routes.sse
@@ -70,7 +74,13 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
     sseSessions?.closeAll('shutdown')
   }
 
-  app.decorate('mcp', { dispatcher, status, drain })
+  app.decorate('mcp', {
+    dispatcher,
+    status,
+    drain,
+    notifyListChanged: dispatcher.notifyListChanged,
+    notifyResourceUpdated: dispatcher.notifyResourceUpdated
+  })
   app.decorateRequest('mcpAuth', null)
 
   if (config.routes.health) {

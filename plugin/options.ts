@@ -4,6 +4,8 @@ import { Value } from 'typebox/value'
 import type { FastifyRequest } from 'fastify'
 import type { AuthIdentity } from './protocol/identity.js'
 import type { AnyTool } from './tools/tool-definition.js'
+import type { AnyResource } from './resources/resource-definition.js'
+import type { AnyPrompt } from './prompts/prompt-definition.js'
 import { configErrors } from './errors.js'
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js'
 
@@ -66,6 +68,10 @@ export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'ss
   auth: AuthOption
   /** The tools to serve (see `defineTool`). */
   tools?: readonly AnyTool[]
+  /** Resources and resource templates to serve (see `defineResource`). */
+  resources?: readonly AnyResource[]
+  /** Prompts to serve (see `definePrompt`). */
+  prompts?: readonly AnyPrompt[]
   routes?: Partial<McpConfig['routes']>
   sse?: Partial<McpConfig['sse']>
 }
@@ -74,6 +80,8 @@ export interface ResolvedOptions {
   config: McpConfig
   auth: AuthOption
   tools: readonly AnyTool[]
+  resources: readonly AnyResource[]
+  prompts: readonly AnyPrompt[]
 }
 
 const checkConfig = Compile(McpConfigSchema)
@@ -106,12 +114,14 @@ function checkAuth (auth: unknown): AuthOption {
 export function resolveOptions (options: McpPluginOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw configErrors.authRequired()
   // prefix, logLevel and logSerializers are Fastify's own register options, not ours.
-  const { auth, tools = [], prefix, logLevel, logSerializers, ...data } = options as McpPluginOptions & Record<string, unknown>
-  if (!Array.isArray(tools)) throw configErrors.invalidOptions('tools must be an array of tool objects (see defineTool)')
+  const { auth, tools = [], resources = [], prompts = [], prefix, logLevel, logSerializers, ...data } = options as McpPluginOptions & Record<string, unknown>
+  for (const [name, list, helper] of [['tools', tools, 'defineTool'], ['resources', resources, 'defineResource'], ['prompts', prompts, 'definePrompt']] as const) {
+    if (!Array.isArray(list)) throw configErrors.invalidOptions(`${name} must be an array (see ${helper})`)
+  }
   const config = Value.Default(McpConfigSchema, Value.Clone(data))
   if (!checkConfig.Check(config)) {
     const problems = [...checkConfig.Errors(config)].map((e) => `${e.instancePath === '' ? '(root)' : e.instancePath} ${e.message}`)
     throw configErrors.invalidOptions(problems.join('; '))
   }
-  return { config, auth: checkAuth(auth), tools }
+  return { config, auth: checkAuth(auth), tools, resources, prompts }
 }

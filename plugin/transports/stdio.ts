@@ -15,6 +15,12 @@ export interface StdioServerOptions {
   log: Logger
   /** A line longer than this is refused with a parse error and skipped. Default 4 MiB. */
   maxMessageBytes?: number
+  /** How long requests still running when stdin closes may take to answer before they are aborted. Default 5 s. */
+  closeGraceMs?: number
+}
+
+async function delay (ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms).unref())
 }
 
 export interface StdioServer {
@@ -31,6 +37,7 @@ export function serveStdio (options: StdioServerOptions): StdioServer {
   const input = options.input ?? process.stdin
   const output = options.output ?? process.stdout
   const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024
+  const closeGraceMs = options.closeGraceMs ?? 5_000
   const ended = new AbortController()
   const pending = new Set<Promise<void>>()
 
@@ -41,6 +48,7 @@ export function serveStdio (options: StdioServerOptions): StdioServer {
 
   const session = createClientSession(undefined, undefined, send)
   const env: CallEnv = { transport: 'stdio', auth: undefined, session, log, signal: ended.signal, notify: send }
+  const detach = dispatcher.attachSession(session)
 
   function handleLine (line: string): void {
     if (line.trim() === '') return
@@ -60,6 +68,7 @@ export function serveStdio (options: StdioServerOptions): StdioServer {
         dispatcher.handleNotification(classified.message, env)
         return
       case 'response':
+        if (!dispatcher.handleResponse(classified.message, env)) log.debug({ id: classified.message.id }, 'Ignored a response nobody waited for')
         return
       case 'request': {
         const work = dispatcher.handleRequest(classified.message, env)
@@ -99,7 +108,10 @@ export function serveStdio (options: StdioServerOptions): StdioServer {
     input.once('end', resolve)
   }).then(async () => {
     if (!skipping && buffered.trim() !== '') handleLine(buffered)
-    await Promise.allSettled([...pending])
+    // Answers to requests already read are still written (for `echo ... | server`), but a handler waiting on the
+    // client, which can no longer answer, is not waited for beyond the grace period.
+    detach()
+    await Promise.race([Promise.allSettled([...pending]), delay(closeGraceMs)])
     ended.abort(new Error('stdin closed'))
   })
 

@@ -52,6 +52,7 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     }
     if (classified.kind !== 'request') {
       if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
+      else dispatcher.handleResponse(classified.message, env)
       return await reply.code(202).send()
     }
     const leave = lifecycle.enter()
