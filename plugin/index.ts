@@ -5,6 +5,7 @@ import { createDispatcher, type Dispatcher } from './protocol/dispatcher.js'
 import { resolveOptions, type McpPluginOptions } from './options.js'
 import { createLifecycle } from './lifecycle.js'
 import { createBearerAuth } from './auth/bearer-auth.js'
+import { createRebindingGuard } from './guards/dns-rebinding.js'
 import { healthRoutes } from './health/health-routes.js'
 import { createMemorySessionStore } from './sessions/memory-session-store.js'
 import { streamableHttpRoutes } from './transports/streamable-http.js'
@@ -94,6 +95,7 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
   await app.register(async function mcpRoutes (routes) {
     await routes.register(sensible)
     routes.setErrorHandler(jsonRpcErrorHandler)
+    routes.addHook('onRequest', createRebindingGuard(app, config))
     if (bearerAuth !== undefined) routes.addHook('preHandler', bearerAuth)
     if (config.routes.streamableHttp) await routes.register(streamableHttpRoutes, { leg })
     if (config.routes.sse) await routes.register(legacySseRoutes, { leg })

@@ -43,6 +43,16 @@ export const McpConfigSchema = Type.Object({
     /** A client that stops reading is disconnected once this many bytes wait for it. */
     maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 })
   }, { default: {} }),
+  /**
+   * Host names (or host:port) the MCP routes answer to, against DNS rebinding. Default: loopback names when the
+   * server is bound to a loopback address, any host otherwise. Set it when a proxy forwards a public name.
+   */
+  allowedHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  /**
+   * Origins (`https://app.example.com`) browsers may call the MCP routes from; `*` allows any. Requests without
+   * an Origin (non-browser clients) always pass. Default: loopback origins when bound to loopback, none otherwise.
+   */
+  allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   /** Level at which refused credentials are logged, with the reason and the client's address. */
   authFailureLogLevel: Type.Union([LogLevel], { default: 'warn' })
 }, { additionalProperties: false })

@@ -44,7 +44,7 @@ export type AnyResource = StaticResourceDefinition | ResourceTemplateDefinition<
 
 /** Identity helper that types a resource's handler, including a template's variables. */
 export function defineResource (resource: StaticResourceDefinition): StaticResourceDefinition
-export function defineResource<Template extends string> (resource: ResourceTemplateDefinition<Template>): ResourceTemplateDefinition<Template>
+export function defineResource<const Template extends string> (resource: ResourceTemplateDefinition<Template>): ResourceTemplateDefinition<Template>
 export function defineResource (resource: AnyResource): AnyResource {
   return resource
 }

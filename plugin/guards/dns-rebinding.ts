@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { ErrorCode, failure } from '../protocol/jsonrpc.js'
+
+export interface RebindingGuardOptions {
+  /** Host names (or host:port) the MCP routes answer to. Default: loopback names when bound to loopback, else any. */
+  allowedHosts?: string[]
+  /** Origins (scheme://host[:port]) browsers may call from. Default: loopback origins when bound to loopback, else none. */
+  allowedOrigins?: string[]
+}
+
+const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
+
+function isLoopbackHostname (hostname: string): boolean {
+  return LOOPBACK_HOSTNAMES.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) || hostname.endsWith('.localhost')
+}
+
+/** `example.com:3100` → `example.com`; `[::1]:3100` → `[::1]`. */
+export function hostnameOf (host: string): string {
+  const lower = host.toLowerCase()
+  if (lower.startsWith('[')) return lower.slice(0, lower.indexOf(']') + 1)
+  const colon = lower.lastIndexOf(':')
+  return colon === -1 ? lower : lower.slice(0, colon)
+}
+
+function originHostname (origin: string): string | undefined {
+  try {
+    return new URL(origin).hostname.toLowerCase()
+  } catch {
+    return undefined
+  }
+}
+
+function isBoundToLoopback (app: FastifyInstance): boolean {
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') return false
+  return address.address === '::1' || address.address.startsWith('127.')
+}
+
+/**
+ * Refuses requests whose Host or Origin could come from a DNS-rebinding page (the spec's MUST): a browser
+ * tricked into calling a local server sends the attacker's host name. Requests without Origin (non-browser
+ * clients) pass the Origin check.
+ */
+export function createRebindingGuard (app: FastifyInstance, options: RebindingGuardOptions): onRequestAsyncHookHandler {
+  const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase())
+  const allowedOrigins = options.allowedOrigins?.map((origin) => origin.toLowerCase().replace(/\/$/, ''))
+
+  function hostAllowed (host: string | undefined): boolean {
+    if (host === undefined || host === '') return false
+    if (allowedHosts !== undefined) return allowedHosts.includes(host.toLowerCase()) || allowedHosts.includes(hostnameOf(host))
+    return !isBoundToLoopback(app) || isLoopbackHostname(hostnameOf(host))
+  }
+
+  function originAllowed (origin: string): boolean {
+    if (allowedOrigins !== undefined) return allowedOrigins.includes('*') || allowedOrigins.includes(origin.toLowerCase())
+    const hostname = originHostname(origin)
+    return isBoundToLoopback(app) && hostname !== undefined && isLoopbackHostname(hostname)
+  }
+
+  async function refuse (request: FastifyRequest, reply: FastifyReply, what: string, option: string): Promise<void> {
+    request.log.warn({ host: request.headers.host, origin: request.headers.origin, ip: request.ip }, `Refused an MCP request: ${what} not allowed`)
+    await reply.code(403).send(failure(null, ErrorCode.ServerError,
+      `Forbidden: ${what} is not allowed on this server (DNS-rebinding protection); the operator can allow it with the ${option} option`))
+  }
+
+  return async function rebindingGuard (request, reply) {
+    if (!hostAllowed(request.headers.host)) return await refuse(request, reply, `Host "${String(request.headers.host)}"`, 'allowedHosts')
+    const origin = request.headers.origin
+    if (origin !== undefined && !originAllowed(origin)) return await refuse(request, reply, `Origin "${origin}"`, 'allowedOrigins')
+  }
+}
