@@ -2,7 +2,7 @@ import { ErrorCode, JsonRpcError, isObjectValue, type JsonRpcRequest } from '../
 import type { CallEnv } from '../protocol/call-env.js'
 import type { GetPromptResult, Prompt, PromptArgument } from '../protocol/spec.js'
 import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/schema-check.js'
-import { runHandler, errorMessage } from '../protocol/run-handler.js'
+import { runHandler, errorMessage, rethrowProtocolSignals } from '../protocol/run-handler.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
 import type { Completer } from '../completions/completer.js'
@@ -91,6 +91,7 @@ export function createPromptRegistry (prompts: readonly AnyPrompt[], services: S
       case 'cancelled': return undefined
       case 'timeout': throw new JsonRpcError(ErrorCode.InternalError, `Prompt "${name}" timed out after ${outcome.timeoutMs} ms`)
       case 'failed':
+        rethrowProtocolSignals(outcome.error)
         env.log.error({ err: outcome.error, prompt: name }, 'Prompt handler threw')
         throw new JsonRpcError(ErrorCode.InternalError, `Prompt "${name}" failed: ${errorMessage(outcome.error)}`)
     }

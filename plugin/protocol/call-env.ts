@@ -1,5 +1,6 @@
 import type { JsonRpcNotification, JsonRpcRequest } from './jsonrpc.js'
-import type { ClientCapabilities, Implementation } from './spec.js'
+import type { ClientCapabilities, Implementation, LoggingLevel } from './spec.js'
+import type { InputRound } from './modern/input-round.js'
 import type { AuthIdentity, TransportName } from './identity.js'
 import type { ClientSession } from './client-session.js'
 import type { Logger } from './logger.js'
@@ -21,4 +22,8 @@ export interface CallEnv {
   /** Client capabilities and info sent with the request itself (2026 era); sessions keep their own. */
   clientCapabilities?: ClientCapabilities
   clientInfo?: Implementation
+  /** 2026 era: the lowest log level the request asked for in `_meta`; no log messages when absent. */
+  logLevel?: LoggingLevel
+  /** 2026 era: the answers this round of a multi-round-trip request carries, and the questions still open. */
+  inputRound?: InputRound
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { JsonRpcError, type JsonRpcRequest, type JsonRpcResponse } from './jsonrpc.js'
+import type { JsonRpcRequest, JsonRpcResponse } from './jsonrpc.js'
 import type { CallEnv } from './call-env.js'
 
 /** Requests a handler needs the client to answer, by key: sampling, elicitation, roots. */
@@ -36,7 +36,7 @@ export class ClientRequests {
     if (pending === undefined || pending.owner !== (env.auth?.id ?? null)) return false
     this.pending.delete(id)
     if ('result' in response) pending.resolve(response.result)
-    else pending.reject(new JsonRpcError(response.error.code, `The client refused ${id}: ${response.error.message}`, response.error.data))
+    else pending.reject(new Error(`The client answered the ${id} request with an error: ${response.error.message}`))
     return true
   }
 

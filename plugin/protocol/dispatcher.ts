@@ -17,6 +17,12 @@ import type { AnyResource } from '../resources/resource-definition.js'
 import { createPromptRegistry } from '../prompts/prompt-registry.js'
 import type { AnyPrompt } from '../prompts/prompt-definition.js'
 import { complete } from '../completions/complete.js'
+import { createModernDispatch } from './modern/modern-dispatch.js'
+import { declaresModernEra } from './modern/envelope.js'
+import { InputRequired } from './modern/input-round.js'
+import { RequestStateSigner } from './modern/request-state.js'
+import { createListenSink, acknowledgement, readListenFilters } from './modern/listen.js'
+import type { JsonRpcId } from './jsonrpc.js'
 
 /** Everything the server offers, independent of any transport. */
 export interface McpServerDefinition {
@@ -28,6 +34,11 @@ export interface McpServerDefinition {
   prompts?: readonly AnyPrompt[]
   /** Default per-call timeout for handlers, in ms; 0 or undefined for none. */
   toolTimeoutMs?: number
+  /**
+   * Secret that signs the `requestState` of 2026-era multi-round requests. Default: random per process, which
+   * is right for one instance; give every instance behind a load balancer the same secret.
+   */
+  requestStateSecret?: string
 }
 
 export interface Dispatcher {
@@ -39,6 +50,11 @@ export interface Dispatcher {
   handleNotification: (notification: JsonRpcNotification, env: CallEnv) => void
   /** A client's answer to one of our requests (sampling, elicitation, roots); false if nothing waited for it. */
   handleResponse: (response: JsonRpcResponse, env: CallEnv) => boolean
+  /**
+   * Opens a 2026-era `subscriptions/listen` subscription: returns the acknowledgement to send first and the
+   * function that ends the subscription.
+   */
+  listen: (request: JsonRpcRequest, send: (notification: JsonRpcNotification) => void) => { acknowledgement: JsonRpcNotification, close: () => void }
   /** Lets a session receive list-changed and resource-updated notifications; returns the detach function. */
   attachSession: (session: ClientSession) => () => void
   notifyListChanged: (kind: ListKind) => number
@@ -60,7 +76,8 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
   const hub = new NotificationHub()
   const clientRequests = new ClientRequests()
   const services: ServerServices = {
-    ask: async (env, _request, signal, requests) => await clientRequests.ask(env, signal, requests),
+    ask: async (env, _request, signal, requests) =>
+      env.inputRound !== undefined ? env.inputRound.ask(requests) : await clientRequests.ask(env, signal, requests),
     notifyListChanged: (kind) => { hub.listChanged(kind) },
     notifyResourceUpdated: (uri) => { hub.resourceUpdated(uri) }
   }
@@ -136,7 +153,17 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     methods.set('completion/complete', async (request) => await complete(request, prompts, resources))
   }
 
+  const shared = new Map([...methods].filter(([name]) => !['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe'].includes(name)))
+  const handleModern = createModernDispatch({
+    info: definition.info,
+    instructions: definition.instructions,
+    capabilities,
+    methods: shared,
+    signer: new RequestStateSigner(definition.requestStateSecret)
+  })
+
   async function handleRequest (request: JsonRpcRequest, env: CallEnv): Promise<JsonRpcResponse | undefined> {
+    if (declaresModernEra(request)) return await handleModern(request, env)
     const method = methods.get(request.method)
     if (method === undefined) {
       return failure(request.id, ErrorCode.MethodNotFound, `Method not found: "${request.method}". This server implements: ${[...methods.keys()].join(', ')}`)
@@ -146,6 +173,9 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
       return result === undefined ? undefined : success(request.id, result)
     } catch (error) {
       if (error instanceof JsonRpcError) return { jsonrpc: '2.0', id: request.id, error: error.toObject() }
+      if (error instanceof InputRequired) {
+        return failure(request.id, ErrorCode.InvalidRequest, 'This request needs input from the client; send it in the 2026-07-28 era or over a transport that carries server requests')
+      }
       env.log.error({ err: error, method: request.method }, 'Request handler failed')
       return failure(request.id, ErrorCode.InternalError, `Internal error while handling ${request.method}: ${errorMessage(error)}`)
     }
@@ -167,6 +197,12 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     })
   }
 
+  function listen (request: JsonRpcRequest, send: (notification: JsonRpcNotification) => void): { acknowledgement: JsonRpcNotification, close: () => void } {
+    const id: JsonRpcId = request.id
+    const filters = readListenFilters(request.params)
+    return { acknowledgement: acknowledgement(id, filters), close: hub.add(createListenSink(id, filters, send)) }
+  }
+
   return {
     info: definition.info,
     capabilities,
@@ -174,6 +210,7 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     handleRequest,
     handleNotification,
     handleResponse: (response, env) => clientRequests.settle(response, env),
+    listen,
     attachSession,
     notifyListChanged: (kind) => hub.listChanged(kind),
     notifyResourceUpdated: (uri) => hub.resourceUpdated(uri)

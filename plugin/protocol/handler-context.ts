@@ -34,6 +34,8 @@ export interface HandlerContext {
   /** The protocol session, when the transport has one (SSE, stateful Streamable HTTP). */
   readonly sessionId: string | undefined
   readonly requestId: JsonRpcId
+  /** The progress token the client sent in the request's `_meta`, if any; `progress()` reports against it. */
+  readonly progressToken: string | number | undefined
   /**
    * Reports progress to the client. A no-op unless the request carried a progress token and the transport can
    * deliver notifications while the request runs.
@@ -89,6 +91,7 @@ export function createHandlerContext (env: CallEnv, request: JsonRpcRequest, sig
     log: env.log,
     sessionId: env.session?.id,
     requestId: request.id,
+    progressToken,
     progress (progress, total, message) {
       if (progressToken === undefined || notify === undefined || signal.aborted) return
       const params: Record<string, unknown> = { progressToken, progress }
@@ -98,7 +101,8 @@ export function createHandlerContext (env: CallEnv, request: JsonRpcRequest, sig
     },
     sendLog (level, data, logger) {
       if (notify === undefined || signal.aborted) return
-      const threshold = env.session?.logLevel
+      if (env.inputRound !== undefined && env.logLevel === undefined) return
+      const threshold = env.logLevel ?? env.session?.logLevel
       if (threshold !== undefined && LEVEL_ORDER[level] < LEVEL_ORDER[threshold]) return
       const params: Record<string, unknown> = { level, data }
       if (logger !== undefined) params.logger = logger

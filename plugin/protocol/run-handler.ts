@@ -1,4 +1,5 @@
-import type { JsonRpcRequest } from './jsonrpc.js'
+import { JsonRpcError, type JsonRpcRequest } from './jsonrpc.js'
+import { InputRequired } from './modern/input-round.js'
 import type { CallEnv } from './call-env.js'
 import { createHandlerContext, type HandlerContext, type ServerServices } from './handler-context.js'
 
@@ -78,4 +79,12 @@ export async function runHandler<T> (
 export function errorMessage (error: unknown): string {
   if (error instanceof Error) return error.message === '' ? error.name : error.message
   return String(error)
+}
+
+/**
+ * A handler that throws a JsonRpcError means a protocol error (e.g. a missing client capability), and one that
+ * needs client input ends its round: both leave the handler as they are, not as a failed call.
+ */
+export function rethrowProtocolSignals (error: unknown): void {
+  if (error instanceof JsonRpcError || error instanceof InputRequired) throw error
 }

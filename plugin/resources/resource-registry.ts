@@ -1,7 +1,7 @@
 import { ErrorCode, JsonRpcError, type JsonRpcRequest } from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import type { ReadResourceResult, Resource, ResourceTemplate } from '../protocol/spec.js'
-import { runHandler, errorMessage } from '../protocol/run-handler.js'
+import { runHandler, errorMessage, rethrowProtocolSignals } from '../protocol/run-handler.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
 import type { Completer } from '../completions/completer.js'
@@ -108,6 +108,7 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
       case 'cancelled': return undefined
       case 'timeout': throw new JsonRpcError(ErrorCode.InternalError, `Reading "${uri}" timed out after ${outcome.timeoutMs} ms`)
       case 'failed':
+        rethrowProtocolSignals(outcome.error)
         env.log.error({ err: outcome.error, uri }, 'Resource handler threw')
         throw new JsonRpcError(ErrorCode.InternalError, `Reading "${uri}" failed: ${errorMessage(outcome.error)}`)
     }

@@ -2,7 +2,7 @@ import { JsonRpcError, ErrorCode, isObjectValue, type JsonRpcRequest } from '../
 import type { CallEnv } from '../protocol/call-env.js'
 import type { CallToolResult, Tool } from '../protocol/spec.js'
 import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/schema-check.js'
-import { runHandler, errorMessage } from '../protocol/run-handler.js'
+import { runHandler, errorMessage, rethrowProtocolSignals } from '../protocol/run-handler.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
 import type { AnyTool } from './tool-definition.js'
@@ -88,6 +88,7 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
         env.log.warn({ tool: name, timeoutMs: outcome.timeoutMs }, 'Tool timed out')
         return toolError(`Tool "${name}" timed out after ${outcome.timeoutMs} ms`)
       case 'failed':
+        rethrowProtocolSignals(outcome.error)
         env.log.error({ err: outcome.error, tool: name }, 'Tool handler threw')
         return toolError(errorMessage(outcome.error))
     }

@@ -4,6 +4,9 @@ import { createClientSession } from '../protocol/client-session.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import type { Dispatcher } from '../protocol/dispatcher.js'
 import type { Logger } from '../protocol/logger.js'
+import { declaresModernEra } from '../protocol/modern/envelope.js'
+import { checkEnvelope } from '../protocol/modern/modern-dispatch.js'
+import type { JsonRpcId, JsonRpcRequest } from '../protocol/jsonrpc.js'
 
 export interface StdioServerOptions {
   dispatcher: Dispatcher
@@ -49,6 +52,19 @@ export function serveStdio (options: StdioServerOptions): StdioServer {
   const session = createClientSession(undefined, undefined, send)
   const env: CallEnv = { transport: 'stdio', auth: undefined, session, log, signal: ended.signal, notify: send }
   const detach = dispatcher.attachSession(session)
+  /** 2026-era `subscriptions/listen` requests still open, by request id; a `notifications/cancelled` ends one. */
+  const listens = new Map<JsonRpcId, () => void>()
+
+  function listen (request: JsonRpcRequest): void {
+    const envelope = checkEnvelope(request)
+    if ('jsonrpc' in envelope) {
+      send(envelope)
+      return
+    }
+    const subscription = dispatcher.listen(request, send)
+    listens.set(request.id, subscription.close)
+    send(subscription.acknowledgement)
+  }
 
   function handleLine (line: string): void {
     if (line.trim() === '') return
@@ -64,13 +80,23 @@ export function serveStdio (options: StdioServerOptions): StdioServer {
       case 'invalid':
         send(failure(classified.id, ErrorCode.InvalidRequest, `Invalid Request: ${classified.reason}`))
         return
-      case 'notification':
+      case 'notification': {
+        const cancelled = classified.message.method === 'notifications/cancelled' ? classified.message.params?.requestId : undefined
+        if ((typeof cancelled === 'string' || typeof cancelled === 'number') && listens.has(cancelled)) {
+          listens.get(cancelled)?.()
+          listens.delete(cancelled)
+        }
         dispatcher.handleNotification(classified.message, env)
         return
+      }
       case 'response':
         if (!dispatcher.handleResponse(classified.message, env)) log.debug({ id: classified.message.id }, 'Ignored a response nobody waited for')
         return
       case 'request': {
+        if (classified.message.method === 'subscriptions/listen' && declaresModernEra(classified.message)) {
+          listen(classified.message)
+          return
+        }
         const work = dispatcher.handleRequest(classified.message, env)
           .then((response) => { if (response !== undefined) send(response) })
         pending.add(work)
@@ -111,6 +137,7 @@ export function serveStdio (options: StdioServerOptions): StdioServer {
     // Answers to requests already read are still written (for `echo ... | server`), but a handler waiting on the
     // client, which can no longer answer, is not waited for beyond the grace period.
     detach()
+    for (const close of listens.values()) close()
     await Promise.race([Promise.allSettled([...pending]), delay(closeGraceMs)])
     ended.abort(new Error('stdin closed'))
   })
