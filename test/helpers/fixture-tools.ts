@@ -64,4 +64,32 @@ export const slow = defineTool({
   })
 })
 
-export const fixtureTools: AnyTool[] = [add, echo, fail, whoami, countdown, slow]
+
+
+/** Asks the user for a name through the client: a server request (2025 era) or an input-required round (2026). */
+export const greet = defineTool({
+  name: 'greet',
+  description: 'Asks for a name, then greets',
+  input: Type.Object({}),
+  handler: async (_args, ctx) => {
+    const answer = await ctx.elicit({
+      mode: 'form',
+      message: 'What is your name?',
+      requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] }
+    }, { key: 'user_name' })
+    return answer.action === 'accept' ? `Hello, ${String(answer.content?.name)}!` : `No name (${answer.action})`
+  }
+})
+
+/** Two questions in two rounds: the second depends on the first answer. */
+export const survey = defineTool({
+  name: 'survey',
+  description: 'Asks two questions, one after the other',
+  input: Type.Object({}),
+  handler: async (_args, ctx) => {
+    const name = await ctx.elicit({ mode: 'form', message: 'Name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } }, { key: 'name' })
+    const color = await ctx.elicit({ mode: 'form', message: `Favourite colour, ${String(name.content?.name)}?`, requestedSchema: { type: 'object', properties: { color: { type: 'string' } } } }, { key: 'color' })
+    return `${String(name.content?.name)} likes ${String(color.content?.color)}`
+  }
+})
+export const fixtureTools: AnyTool[] = [add, echo, fail, whoami, countdown, slow, greet, survey]

@@ -1,0 +1,157 @@
+import { test, describe } from 'node:test'
+import assert from 'node:assert/strict'
+import { createDispatcher } from '../../plugin/core.js'
+import type { CallEnv } from '../../plugin/protocol/call-env.js'
+import { silentLogger } from '../../plugin/protocol/logger.js'
+import { fixtureTools } from '../helpers/fixture-tools.js'
+import { fixturePrompts, fixtureResources } from '../helpers/fixture-content.js'
+
+const dispatcher = createDispatcher({ info: { name: 'modern-test', version: '9.9.9' }, tools: fixtureTools, resources: fixtureResources, prompts: fixturePrompts })
+const env: CallEnv = { transport: 'streamable-http', auth: undefined, session: undefined, log: silentLogger }
+
+function meta (extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+    ...extra
+  }
+}
+
+async function send (method: string, params: Record<string, unknown> = {}, metaExtra?: Record<string, unknown>): Promise<any> {
+  return await dispatcher.handleRequest({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: meta(metaExtra) } }, env)
+}
+
+describe('2026-07-28 requests through the dispatcher', () => {
+  test('server/discover advertises the modern version, capabilities and server info', async () => {
+    const { result } = await send('server/discover')
+    assert.deepEqual(result.supportedVersions, ['2026-07-28'])
+    assert.deepEqual(result.capabilities.tools, { listChanged: true })
+    assert.ok(result.capabilities.prompts !== undefined && result.capabilities.resources !== undefined)
+    assert.equal(result.resultType, 'complete')
+    assert.deepEqual(result._meta['io.modelcontextprotocol/serverInfo'], { name: 'modern-test', version: '9.9.9' })
+    assert.equal(typeof result.ttlMs, 'number')
+    assert.ok(['public', 'private'].includes(result.cacheScope))
+  })
+
+  test('results carry resultType, and lists and reads carry cache hints', async () => {
+    for (const method of ['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']) {
+      const { result } = await send(method)
+      assert.equal(result.resultType, 'complete', method)
+      assert.ok(Number.isInteger(result.ttlMs) && result.ttlMs >= 0, method)
+    }
+    const read = await send('resources/read', { uri: 'users://alice/profile' })
+    assert.deepEqual(read.result.contents, [{ uri: 'users://alice/profile', mimeType: 'application/json', text: '{"id":"alice"}' }])
+    assert.equal(read.result.cacheScope, 'private')
+    const call = await send('tools/call', { name: 'add', arguments: { a: 1, b: 2 } })
+    assert.deepEqual(call.result.structuredContent, { sum: 3 })
+    assert.equal(call.result.resultType, 'complete')
+    assert.equal(call.result.ttlMs, undefined)
+  })
+
+  test('the shared list results are not mutated by decoration', async () => {
+    await send('tools/list')
+    const legacy = await dispatcher.handleRequest({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, env) as any
+    assert.equal(legacy.result.resultType, undefined)
+  })
+
+  test('methods the revision removed are -32601', async () => {
+    for (const method of ['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'no/such']) {
+      const response = await send(method)
+      assert.equal(response.error.code, -32601, method)
+    }
+  })
+
+  test('a missing envelope key is -32602 and an unknown version is -32022 with the supported list', async () => {
+    const missing = await dispatcher.handleRequest({ jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } }, env) as any
+    assert.equal(missing.error.code, -32602)
+    assert.match(missing.error.message, /clientCapabilities/)
+    const unknown = await send('tools/list', {}, { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' })
+    assert.equal(unknown.error.code, -32022)
+    assert.deepEqual(unknown.error.data, { supported: ['2026-07-28'], requested: '2099-01-01' })
+  })
+
+  test('a resource that does not exist is -32602 with its uri', async () => {
+    const response = await send('resources/read', { uri: 'memo://missing' })
+    assert.equal(response.error.code, -32602)
+    assert.deepEqual(response.error.data, { uri: 'memo://missing' })
+  })
+
+  test('tool errors keep their 2025 shape: unknown tool -32602, bad arguments isError', async () => {
+    assert.equal((await send('tools/call', { name: 'nope' })).error.code, -32602)
+    const invalid = await send('tools/call', { name: 'add', arguments: { a: 'x', b: 1 } })
+    assert.equal(invalid.result.isError, true)
+    assert.equal(invalid.result.resultType, 'complete')
+    const thrown = await send('tools/call', { name: 'fail' })
+    assert.deepEqual(thrown.result.content, [{ type: 'text', text: 'the database is unreachable' }])
+  })
+})
+
+describe('multi-round input requests', () => {
+  test('a handler that elicits ends the first round input_required with the request and a requestState', async () => {
+    const { result } = await send('tools/call', { name: 'greet' })
+    assert.equal(result.resultType, 'input_required')
+    assert.equal(result.inputRequests.user_name.method, 'elicitation/create')
+    assert.equal(result.inputRequests.user_name.params.message, 'What is your name?')
+    assert.equal(typeof result.requestState, 'string')
+  })
+
+  test('the retry with the answer completes, and extra answers are ignored', async () => {
+    const { result } = await send('tools/call', {
+      name: 'greet',
+      inputResponses: { user_name: { action: 'accept', content: { name: 'Ada' } }, unrelated: { x: 1 } }
+    })
+    assert.equal(result.resultType, 'complete')
+    assert.deepEqual(result.content, [{ type: 'text', text: 'Hello, Ada!' }])
+  })
+
+  test('answers from earlier rounds travel in the requestState', async () => {
+    const first = (await send('tools/call', { name: 'survey' })).result
+    assert.deepEqual(Object.keys(first.inputRequests), ['name'])
+    const second = (await send('tools/call', { name: 'survey', requestState: first.requestState, inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } } })).result
+    assert.equal(second.resultType, 'input_required')
+    assert.deepEqual(Object.keys(second.inputRequests), ['color'])
+    assert.notEqual(second.requestState, first.requestState)
+    const third = (await send('tools/call', { name: 'survey', requestState: second.requestState, inputResponses: { color: { action: 'accept', content: { color: 'teal' } } } })).result
+    assert.deepEqual(third.content, [{ type: 'text', text: 'Ada likes teal' }])
+  })
+
+  test('a tampered requestState, or one from another tool, is refused with -32602', async () => {
+    const first = (await send('tools/call', { name: 'survey' })).result
+    const tampered = await send('tools/call', { name: 'survey', requestState: `${first.requestState as string}x` })
+    assert.equal(tampered.error.code, -32602)
+    assert.match(tampered.error.message, /Invalid requestState/)
+    const elsewhere = await send('tools/call', { name: 'greet', requestState: first.requestState })
+    assert.equal(elsewhere.error.code, -32602)
+  })
+
+  test('answers that are not objects are refused with -32602', async () => {
+    assert.equal((await send('tools/call', { name: 'greet', inputResponses: { user_name: 12345 } })).error.code, -32602)
+    assert.equal((await send('tools/call', { name: 'greet', inputResponses: null })).error.code, -32602)
+  })
+
+  test('asking for input the client cannot give is -32021 naming the capability', async () => {
+    const response = await send('tools/call', { name: 'greet' }, { 'io.modelcontextprotocol/clientCapabilities': { sampling: {} } })
+    assert.equal(response.error.code, -32021)
+    assert.deepEqual(response.error.data, { requiredCapabilities: { elicitation: {} } })
+  })
+})
+
+describe('subscriptions/listen', () => {
+  test('the acknowledgement echoes the honoured filters and notifications carry the subscription id', () => {
+    const received: any[] = []
+    const subscription = dispatcher.listen({ jsonrpc: '2.0', id: 'sub-1', method: 'subscriptions/listen', params: { notifications: { toolsListChanged: true, bogus: true, resourceSubscriptions: ['memo://readme'] } } }, (n) => received.push(n))
+    assert.deepEqual(subscription.acknowledgement.params, {
+      _meta: { 'io.modelcontextprotocol/subscriptionId': 'sub-1' },
+      notifications: { toolsListChanged: true, resourceSubscriptions: ['memo://readme'] }
+    })
+    dispatcher.notifyListChanged('tools')
+    dispatcher.notifyListChanged('prompts')
+    dispatcher.notifyResourceUpdated('memo://readme')
+    dispatcher.notifyResourceUpdated('memo://other')
+    subscription.close()
+    dispatcher.notifyListChanged('tools')
+    assert.deepEqual(received.map((n) => n.method), ['notifications/tools/list_changed', 'notifications/resources/updated'])
+    assert.equal(received[0].params._meta['io.modelcontextprotocol/subscriptionId'], 'sub-1')
+    assert.equal(received[1].params.uri, 'memo://readme')
+  })
+})
