@@ -32,12 +32,13 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     forceCloseConnections: 'idle'
   })
-  const tools: AnyTool[] = config.toolsModule !== undefined
-    ? await loadTools(config.toolsModule)
-    : createBuiltinTools(() => ({ ...app.mcp.status() }))
+  const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
+  const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({ ...app.mcp.status() }))
   await app.register(mcpPlugin, {
     auth: chosen.auth,
     tools,
+    resources: loaded?.resources,
+    prompts: loaded?.prompts,
     routes: { sse: config.sse },
     sse: { maxSessions: config.sseMaxSessions, idleTimeoutMs: config.sseIdleTimeoutMs }
   })

@@ -9,15 +9,16 @@ import { loadTools } from './load-tools.js'
 export async function startStdioServer (config: ServerConfig): Promise<void> {
   const log = pino({ level: config.logLevel }, pino.destination(2))
   const startedAt = Date.now()
-  const tools: AnyTool[] = config.toolsModule !== undefined
-    ? await loadTools(config.toolsModule)
-    : createBuiltinTools(() => ({
-      status: 'ok',
-      server: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      transports: { stdio: true }
-    }))
-  const dispatcher = createDispatcher({ info: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, tools, toolTimeoutMs: 300_000 })
+  const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
+  const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({
+    status: 'ok',
+    server: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    transports: { stdio: true }
+  }))
+  const dispatcher = createDispatcher({
+    info: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, tools, resources: loaded?.resources, prompts: loaded?.prompts, toolTimeoutMs: 300_000
+  })
   const server = serveStdio({ dispatcher, log })
   log.info({ tools: dispatcher.tools.size }, 'MCP server on stdio')
   await server.closed
