@@ -123,7 +123,9 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
       const uri = requireUri(request)
       const session = env.session
       if (session === undefined) {
-        throw new JsonRpcError(ErrorCode.InvalidRequest, `${request.method} needs a session to deliver updates on: use stdio, legacy SSE, or stateful Streamable HTTP`)
+        // Accepted as the spec's reference servers do, but a stateless request has nowhere to deliver updates.
+        env.log.debug({ uri }, `${request.method} without a session: no updates can be delivered (use stateful mode, SSE or stdio)`)
+        return EMPTY_RESULT
       }
       if (subscribe) session.subscriptions.add(uri)
       else session.subscriptions.delete(uri)
