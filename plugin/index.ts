@@ -13,6 +13,7 @@ import { legacySseRoutes } from './transports/legacy-sse.js'
 import { jsonRpcErrorHandler } from './transports/json-rpc-error-handler.js'
 import type { LegContext } from './transports/leg-context.js'
 import type { SseSession } from './transports/sse-session.js'
+import type { StreamableSession } from './transports/streamable-session.js'
 import type { McpStatus } from './status.js'
 
 /** What the plugin exposes on the Fastify instance as `fastify.mcp`. */
@@ -55,7 +56,14 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
       onPrune: (session) => { app.log.info({ sessionId: session.id }, 'SSE session pruned after idle timeout') }
     })
     : undefined
-  const leg: LegContext = { dispatcher, lifecycle, config, sseSessions }
+  const streamableSessions = config.routes.streamableHttp && config.streamable.sessions
+    ? createMemorySessionStore<StreamableSession>({
+      maxSessions: config.streamable.maxSessions,
+      idleTimeoutMs: config.streamable.idleTimeoutMs,
+      onPrune: (session) => { app.log.info({ sessionId: session.id }, 'Streamable HTTP session ended after idle timeout') }
+    })
+    : undefined
+  const leg: LegContext = { dispatcher, lifecycle, config, sseSessions, streamableSessions }
 
   function status (): McpStatus {
     return {
@@ -63,7 +71,9 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
       server: config.serverInfo,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       transports: { streamableHttp: config.routes.streamableHttp, sse: config.routes.sse },
-      sessions: { sse: sseSessions?.size ?? 0 },
+      sessions: streamableSessions === undefined
+        ? { sse: sseSessions?.size ?? 0 }
+        : { sse: sseSessions?.size ?? 0, streamableHttp: streamableSessions.size },
       inFlight: lifecycle.inFlight
     }
   }
@@ -73,6 +83,7 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
     const idle = await lifecycle.whenIdle(graceMs)
     if (!idle) app.log.warn({ inFlight: lifecycle.inFlight, graceMs }, 'Drain grace period ended with requests still in flight')
     sseSessions?.closeAll('shutdown')
+    streamableSessions?.closeAll('shutdown')
   }
 
   app.decorate('mcp', {
@@ -104,6 +115,7 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
   // Open streams would keep app.close() waiting: end them before the server stops accepting.
   app.addHook('preClose', async function endStreams () {
     sseSessions?.closeAll('shutdown')
+    streamableSessions?.closeAll('shutdown')
   })
 }
 

@@ -44,6 +44,41 @@ export const McpConfigSchema = Type.Object({
     maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 })
   }, { default: {} }),
   /**
+   * Streamable HTTP (`/mcp`). Stateless by default: every POST stands alone, so any instance can answer any
+   * request. Protocol sessions are opt-in.
+   */
+  streamable: Type.Object({
+    /**
+     * Protocol sessions (spec 2025-11-25): `initialize` issues an `Mcp-Session-Id`, `GET /mcp` opens the
+     * session's server-to-client stream, `DELETE /mcp` ends it, and streams can be resumed with `Last-Event-ID`.
+     * Sessions live in this process: behind a load balancer, pin each client to one instance. Default false.
+     */
+    sessions: Type.Boolean({ default: false }),
+    /** Open sessions at most; one more `initialize` gets 503 with Retry-After. */
+    maxSessions: Type.Integer({ minimum: 1, default: 100 }),
+    /**
+     * A session with no message in or out for this long is ended and its running requests aborted (ms). Clients
+     * rarely send DELETE: this is what frees their memory. A request still running counts as activity.
+     */
+    idleTimeoutMs: Type.Integer({ minimum: 1, default: 30 * 60_000 }),
+    /** Interval of `: keep-alive` comments on open event streams, so proxies keep them open (ms); 0 turns them off. */
+    keepAliveMs: Type.Integer({ minimum: 0, default: 15_000 }),
+    /** A client that stops reading an event stream is disconnected once this many bytes wait for it. */
+    maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+    /** The `retry:` hint on session streams: how long a client waits before it reconnects (ms). */
+    retryMs: Type.Integer({ minimum: 0, default: 1000 }),
+    /**
+     * What each session keeps for clients that reconnect with `Last-Event-ID`; the oldest events go first. Raise
+     * it when clients on flaky networks miss answers; 0 events keeps nothing (streams cannot be resumed).
+     */
+    eventStore: Type.Object({
+      /** Events kept per session. */
+      maxEvents: Type.Integer({ minimum: 0, default: 100 }),
+      /** Bytes of messages kept per session; a larger message is delivered live but not kept. */
+      maxBytes: Type.Integer({ minimum: 0, default: 1024 * 1024 })
+    }, { default: {} })
+  }, { default: {} }),
+  /**
    * Host names (or host:port) the MCP routes answer to, against DNS rebinding. Default: loopback names when the
    * server is bound to a loopback address, any host otherwise. Set it when a proxy forwards a public name.
    */
@@ -73,7 +108,9 @@ export type AuthOption =
   | { tokens: ReadonlyArray<string | NamedToken> }
   | { verify: VerifyToken }
 
-export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse'>> {
+type StreamableConfig = McpConfig['streamable']
+
+export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable'>> {
   /** Bearer auth for the MCP routes, required: tokens, a verify function, or `false` to serve without auth. */
   auth: AuthOption
   /** The tools to serve (see `defineTool`). */
@@ -84,6 +121,7 @@ export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'ss
   prompts?: readonly AnyPrompt[]
   routes?: Partial<McpConfig['routes']>
   sse?: Partial<McpConfig['sse']>
+  streamable?: Partial<Omit<StreamableConfig, 'eventStore'>> & { eventStore?: Partial<StreamableConfig['eventStore']> }
 }
 
 export interface ResolvedOptions {

@@ -6,6 +6,7 @@ export interface McpStatus {
   server: Implementation
   uptimeSeconds: number
   transports: { streamableHttp: boolean, sse: boolean }
-  sessions: { sse: number }
+  /** Open sessions: legacy SSE, and stateful Streamable HTTP when `streamable.sessions` is on. */
+  sessions: { sse: number, streamableHttp?: number }
   inFlight: number
 }

@@ -3,6 +3,7 @@ import type { Lifecycle } from '../lifecycle.js'
 import type { McpConfig } from '../options.js'
 import type { SessionStore } from '../sessions/session-store.js'
 import type { SseSession } from './sse-session.js'
+import type { StreamableSession } from './streamable-session.js'
 
 /** The one small object every transport leg is registered with. */
 export interface LegContext {
@@ -11,4 +12,6 @@ export interface LegContext {
   config: McpConfig
   /** Legacy SSE sessions; present when the SSE routes are on. */
   sseSessions: SessionStore<SseSession> | undefined
+  /** Stateful Streamable HTTP sessions; present when `streamable.sessions` is on. */
+  streamableSessions: SessionStore<StreamableSession> | undefined
 }

@@ -5,6 +5,7 @@ import { isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS } from '../protocol/
 import type { LegContext } from './leg-context.js'
 import { acceptsJsonAndEventStream, isJsonContentType, refusal, refuseWhileDraining } from './http-checks.js'
 import { PostAnswer } from './post-answer.js'
+import { createStatefulHandlers, exposeSessionHeader } from './streamable-stateful.js'
 
 /** An AbortSignal that fires if the client goes away before its answer was written; made only when asked for. */
 function clientGoneSignal (reply: FastifyReply): AbortSignal {
@@ -15,10 +16,21 @@ function clientGoneSignal (reply: FastifyReply): AbortSignal {
   return controller.signal
 }
 
-/** `POST /mcp` per the Streamable HTTP transport, stateless: every POST stands alone. */
+/**
+ * `/mcp` per the Streamable HTTP transport. Stateless by default: every POST stands alone, and GET and DELETE
+ * get 405. With `streamable.sessions` on, the stateful handlers (streamable-stateful.ts) take every message
+ * once its headers and body have been checked.
+ */
 export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg: LegContext }): Promise<void> {
   const { dispatcher, lifecycle, config } = leg
-  const maxBufferedBytes = config.sse.maxBufferedBytes
+  const { maxBufferedBytes, keepAliveMs } = config.streamable
+
+  function checkProtocolVersion (request: FastifyRequest): void {
+    const version = request.headers['mcp-protocol-version']
+    if (version !== undefined && !isSupportedLegacyVersion(String(version))) {
+      throw refusal(app, 400, `Bad Request: unsupported MCP-Protocol-Version "${String(version)}"; this server supports ${LEGACY_PROTOCOL_VERSIONS.join(', ')}`)
+    }
+  }
 
   function checkHeaders (request: FastifyRequest): void {
     if (!acceptsJsonAndEventStream(request.headers.accept)) {
@@ -27,21 +39,23 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     if (!isJsonContentType(request.headers['content-type'])) {
       throw refusal(app, 415, 'Unsupported Media Type: send the JSON-RPC message with "Content-Type: application/json"')
     }
-    const version = request.headers['mcp-protocol-version']
-    if (version !== undefined && !isSupportedLegacyVersion(String(version))) {
-      throw refusal(app, 400, `Bad Request: unsupported MCP-Protocol-Version "${String(version)}"; this server supports ${LEGACY_PROTOCOL_VERSIONS.join(', ')}`)
-    }
+    checkProtocolVersion(request)
   }
 
+  const stateful = config.streamable.sessions ? createStatefulHandlers(app, leg, checkProtocolVersion) : undefined
+
   async function postMcp (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    refuseWhileDraining(app, lifecycle, reply)
     checkHeaders(request)
     const classified = classifyMessage(request.body)
     if (classified.kind === 'invalid') {
       throw refusal(app, 400, `Invalid Request: ${classified.reason}`, ErrorCode.InvalidRequest, classified.id)
     }
+    // While draining, new work is refused; a client's answers and cancellations still help calls in flight end.
+    if (classified.kind === 'request') refuseWhileDraining(app, lifecycle, reply)
+    if (stateful !== undefined) return await stateful.post(request, reply, classified)
+
     let signal: AbortSignal | undefined
-    const answer = new PostAnswer(reply, maxBufferedBytes)
+    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
     const env: CallEnv = {
       transport: 'streamable-http',
       auth: request.mcpAuth ?? undefined,
@@ -68,7 +82,14 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     throw refusal(app, 405, 'Method Not Allowed: this server is stateless; send JSON-RPC messages with POST')
   }
 
+  if (stateful === undefined) {
+    app.post('/mcp', postMcp)
+    app.get('/mcp', methodNotAllowed)
+    app.delete('/mcp', methodNotAllowed)
+    return
+  }
+  app.addHook('onRequest', exposeSessionHeader)
   app.post('/mcp', postMcp)
-  app.get('/mcp', methodNotAllowed)
-  app.delete('/mcp', methodNotAllowed)
+  app.get('/mcp', stateful.openStream)
+  app.delete('/mcp', stateful.endSession)
 }

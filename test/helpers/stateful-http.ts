@@ -1,0 +1,171 @@
+import type { TestContext } from 'node:test'
+import type { McpPluginOptions } from '../../plugin/index.js'
+import { startApp, AUTH_HEADER, type RunningApp } from './app.js'
+import { MCP_HEADERS, post, rpc, INITIALIZE_PARAMS, type RawResponse } from './raw-http.js'
+import { statefulResources, statefulTools } from './stateful-tools.js'
+
+/** The plugin with `streamable.sessions` on, the stateful test tools and a resource; closed when the test ends. */
+export async function startStatefulApp (
+  t: TestContext,
+  streamable: McpPluginOptions['streamable'] = {},
+  options: Partial<McpPluginOptions> = {}
+): Promise<RunningApp & { mcpUrl: string }> {
+  const running = await startApp(t, {
+    tools: statefulTools,
+    resources: statefulResources,
+    ...options,
+    streamable: { sessions: true, ...streamable }
+  })
+  return { ...running, mcpUrl: `${running.baseUrl}/mcp` }
+}
+
+/** A raw session: its id, and a POST that carries it. */
+export interface RawSession {
+  id: string
+  post: (body: unknown, headers?: Record<string, string>) => Promise<RawResponse>
+}
+
+/** Sends `initialize` (and `notifications/initialized`) and returns the session it started. */
+export async function initializeSession (mcpUrl: string, headers: Record<string, string> = AUTH_HEADER): Promise<RawSession> {
+  const response = await post(mcpUrl, rpc('initialize', INITIALIZE_PARAMS, 0), headers)
+  const id = response.headers.get('mcp-session-id')
+  if (response.status !== 200 || id === null) throw new Error(`initialize answered ${response.status} without a session: ${response.text}`)
+  const session: RawSession = {
+    id,
+    post: async (body, extra = headers) => await post(mcpUrl, body, { ...extra, 'mcp-session-id': id })
+  }
+  await session.post({ jsonrpc: '2.0', method: 'notifications/initialized' })
+  return session
+}
+
+/** One server-sent event, with the fields the stateful transport uses. */
+export interface WireEvent {
+  event: string
+  data: string
+  id?: string
+  retry?: number
+  comments: string[]
+}
+
+/** Reads server-sent events off a fetch response, `retry:` fields and comments included. */
+export class EventReader {
+  private buffer = ''
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>
+  private readonly decoder = new TextDecoder()
+  private comments: string[] = []
+
+  constructor (readonly response: Response) {
+    if (response.body === null) throw new Error('The response has no body')
+    this.reader = response.body.getReader()
+  }
+
+  /** The next block: an event, or a lone comment block (event ''); undefined when the stream ends. */
+  async next (): Promise<WireEvent | undefined> {
+    for (;;) {
+      const end = this.buffer.indexOf('\n\n')
+      if (end !== -1) {
+        const block = this.buffer.slice(0, end)
+        this.buffer = this.buffer.slice(end + 2)
+        return this.parse(block)
+      }
+      const { value, done } = await this.reader.read()
+      if (done) return undefined
+      this.buffer += this.decoder.decode(value, { stream: true })
+    }
+  }
+
+  /** The next block that is not only comments. */
+  async nextEvent (): Promise<WireEvent | undefined> {
+    for (;;) {
+      const event = await this.next()
+      if (event === undefined || event.event !== '' || event.id !== undefined) return event
+    }
+  }
+
+  /** The next JSON-RPC message (events with data), skipping priming events and comments. */
+  async nextMessage (): Promise<{ id: string | undefined, message: any } | undefined> {
+    for (;;) {
+      const event = await this.nextEvent()
+      if (event === undefined) return undefined
+      if (event.data !== '') return { id: event.id, message: JSON.parse(event.data) }
+    }
+  }
+
+  /** Every message until the stream ends. */
+  async rest (): Promise<Array<{ id: string | undefined, message: any }>> {
+    const all = []
+    for (let next = await this.nextMessage(); next !== undefined; next = await this.nextMessage()) all.push(next)
+    return all
+  }
+
+  async cancel (): Promise<void> {
+    await this.reader.cancel().catch(() => {})
+  }
+
+  private parse (block: string): WireEvent {
+    const event: WireEvent = { event: '', data: '', comments: [] }
+    const data: string[] = []
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) this.comments.push(line.slice(1).trim())
+      else if (line.startsWith('event:')) event.event = line.slice(6).trim()
+      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
+      else if (line.startsWith('id:')) event.id = line.slice(3).trim()
+      else if (line.startsWith('retry:')) event.retry = Number(line.slice(6).trim())
+    }
+    event.data = data.join('\n')
+    if (event.event === '' && data.length > 0 && event.data !== '') event.event = 'message'
+    event.comments = this.comments
+    this.comments = []
+    return event
+  }
+}
+
+/** An open event stream (a POST answer or a GET), which the test can drop as a client that goes away would. */
+export interface OpenStream {
+  status: number
+  headers: Headers
+  reader: EventReader
+  /** Drops the connection. */
+  disconnect: () => void
+}
+
+/** Sends a request whose answer is read as an event stream; the connection is dropped when the test ends. */
+export async function openStream (t: TestContext, url: string, init: RequestInit): Promise<OpenStream> {
+  const controller = new AbortController()
+  t.after(() => { controller.abort() })
+  const response = await fetch(url, { ...init, signal: controller.signal })
+  return {
+    status: response.status,
+    headers: response.headers,
+    reader: new EventReader(response),
+    disconnect: () => { controller.abort() }
+  }
+}
+
+/** `GET /mcp` for a session, with `Last-Event-ID` when given. */
+export async function getStream (
+  t: TestContext, mcpUrl: string, sessionId: string, lastEventId?: string, headers: Record<string, string> = AUTH_HEADER
+): Promise<OpenStream> {
+  const extra: Record<string, string> = lastEventId === undefined ? {} : { 'last-event-id': lastEventId }
+  return await openStream(t, mcpUrl, { headers: { ...headers, accept: 'text/event-stream', 'mcp-session-id': sessionId, ...extra } })
+}
+
+/** POSTs a request in a session and reads the answer as a stream. */
+export async function postStream (
+  t: TestContext, mcpUrl: string, sessionId: string, body: unknown, headers: Record<string, string> = AUTH_HEADER
+): Promise<OpenStream> {
+  return await openStream(t, mcpUrl, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, ...headers, 'mcp-session-id': sessionId },
+    body: JSON.stringify(body)
+  })
+}
+
+/** Polls until `check` holds, or fails after `timeoutMs` (generous: these wait for the server, not measure it). */
+export async function waitUntil (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
