@@ -1,0 +1,50 @@
+/**
+ * `npm run bench:profile`: the M1 load against a server child running under `node --cpu-prof`, then the top
+ * functions by self time. BENCH_PROFILE_TARGET=ours (default) | ceiling | both; BENCH_DURATION (default 10 s).
+ * Profiles go to bench/results/profiles/ (git-ignored), the summary to bench/results/profile-latest.md.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { checkAnswer, load } from './lib/load.js'
+import { pinSelf, REPO_ROOT, ServerChild } from './lib/processes.js'
+import { gitSha, machineLine } from './lib/report.js'
+import { envNumber, fmt, fmtInt } from './lib/stats.js'
+import { renderSummary, summarizeProfile } from './profile-summary.js'
+import { loadavg } from 'node:os'
+
+await pinSelf()
+
+const startLoad = loadavg()
+const duration = envNumber('BENCH_DURATION', 10)
+const connections = Math.max(1, Math.round(envNumber('BENCH_CONNECTIONS', 10)))
+const which = process.env.BENCH_PROFILE_TARGET ?? 'ours'
+const targets = which === 'both' ? ['ours', 'ceiling'] : [which]
+const dir = join(REPO_ROOT, 'bench', 'results', 'profiles')
+mkdirSync(dir, { recursive: true })
+const parts: string[] = []
+
+for (const target of targets) {
+  const script = target === 'ceiling' ? 'bare-fastify' : target === 'ours' ? 'ours' : undefined
+  if (script === undefined) throw new Error(`BENCH_PROFILE_TARGET must be ours, ceiling or both, not "${target}"`)
+  const name = `${target}-${Date.now()}.cpuprofile`
+  const server = await ServerChild.start(target, script, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`])
+  let line: string
+  let window: { fromUs: number, toUs: number }
+  try {
+    await checkAnswer(server)
+    await load(server, 2, connections)
+    const run = await load(server, duration, connections)
+    window = run.window
+    line = `${target}: ${fmtInt(run.requests / run.seconds)} req/s, ${run.errors} errors, server CPU ${fmt(run.serverCpu * 100, 0)}%, ` +
+      `${fmt(run.cpuPerRequestUs, 1)} µs CPU per request (${connections} connections; 2 s warm-up, then ${duration} s summarised: start-up and warm-up are cut out)`
+    process.stderr.write(`[profile] ${line}\n`)
+  } finally {
+    await server.stop(15_000)
+  }
+  if (!readdirSync(dir).includes(name)) throw new Error(`no profile written for ${target}`)
+  parts.push(renderSummary(summarizeProfile(join(dir, name), 15, window), `${target}: ${line}`), `Profile: bench/results/profiles/${name}`, '')
+}
+
+const report = [`# CPU profile of the M1 load (git ${gitSha()})`, '', `Machine: ${machineLine(startLoad)}`, '', ...parts].join('\n')
+process.stdout.write(`${report}\n`)
+writeFileSync(join(REPO_ROOT, 'bench', 'results', which === 'ours' ? 'profile-latest.md' : `profile-${which}-latest.md`), report)
