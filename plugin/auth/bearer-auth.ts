@@ -60,5 +60,7 @@ export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLe
       return await refuse(request, reply, 'invalid')
     }
     request.mcpAuth = identity
+    // Later log lines of this request (tool errors, "request completed") name the caller; the token never appears.
+    request.log = reply.log = request.log.child({ identity: identity.id })
   }
 }
