@@ -8,6 +8,7 @@ export interface ServerConfig {
   transport: 'http' | 'stdio'
   host: string
   port: number
+  /** Empty for stdio, which has no auth: the client that spawns the process is the only caller. */
   tokens: NamedToken[]
   noAuth: boolean
   toolsModule: string | undefined
@@ -21,13 +22,17 @@ export interface ServerConfig {
 /** A mistake in the command line or environment: printed as is, exit code 1. */
 export class ConfigError extends Error {}
 
+const DEFAULT_PORT = 3100
+const DEFAULT_HOST = '127.0.0.1'
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
 export const USAGE = `Usage: node server [options]            serve MCP over HTTP (default) or stdio
        node server generate-key           print a new random token and exit
 
 Options (flag, then environment variable; the flag wins):
   --transport http|stdio   MCP_TRANSPORT          default http
-  --host <address>         HOST                   default 127.0.0.1
-  --port <number>          PORT                   default 3100
+  --host <address>         HOST                   default ${DEFAULT_HOST}
+  --port <number>          PORT                   default ${DEFAULT_PORT}
   (token)                  MCP_TOKEN              one token, or several separated by commas
   (token file)             MCP_TOKEN_FILE         one token a line, optionally "name token"
   --no-auth                                       serve HTTP without auth (explicit opt-out)
@@ -35,95 +40,138 @@ Options (flag, then environment variable; the flag wins):
   --sse / --no-sse         MCP_SSE=0|1            legacy HTTP+SSE endpoints (default on)
   (SSE cap)                MCP_SSE_MAX_SESSIONS   default 50
   (SSE idle timeout)       MCP_SSE_IDLE_TIMEOUT_MS default 1800000 (30 minutes)
-  (drain grace)            MCP_SHUTDOWN_GRACE_MS  default 10000
+  (drain grace)            MCP_SHUTDOWN_GRACE_MS  default 8000
   --log-level <level>      LOG_LEVEL              default info
   --help, --version
 `
 
+/** An environment variable, with an empty value read as unset (as `FOO= node server` means). */
+function fromEnv (env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]
+  return value === undefined || value === '' ? undefined : value
+}
+
 function integer (name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback
+  if (raw === undefined) return fallback
   const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) {
+  if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
   }
   return value
 }
 
 function flag (raw: string | undefined, name: string): boolean | undefined {
-  if (raw === undefined || raw === '') return undefined
+  if (raw === undefined) return undefined
   if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true
   if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false
   throw new ConfigError(`${name} must be 1 or 0 (true or false), got "${raw}"`)
 }
 
-/** Tokens from MCP_TOKEN (comma-separated) and MCP_TOKEN_FILE (`token` or `name token` a line; # comments). */
-export function loadTokens (env: NodeJS.ProcessEnv): NamedToken[] {
-  const tokens: NamedToken[] = []
-  for (const token of (env.MCP_TOKEN ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '')) {
-    tokens.push({ token, id: tokenFingerprint(token) })
+/** Printable ASCII without spaces: what fits in `Authorization: Bearer <token>`. The message never shows the token. */
+function checkToken (token: string, where: string): void {
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError(`${where}: a token must be printable ASCII without spaces (make one with: node server generate-key)`)
   }
-  const file = env.MCP_TOKEN_FILE
-  if (file !== undefined && file !== '') {
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (error) {
-      throw new ConfigError(`Cannot read MCP_TOKEN_FILE "${file}": ${(error as Error).message}`)
-    }
-    for (const [index, raw] of text.split(/\r?\n/).entries()) {
-      const line = raw.trim()
-      if (line === '' || line.startsWith('#')) continue
-      const parts = line.split(/\s+/)
-      if (parts.length > 2) throw new ConfigError(`MCP_TOKEN_FILE line ${index + 1}: expected "token" or "name token"`)
-      const [name, token] = parts.length === 2 ? parts : [undefined, parts[0]]
-      tokens.push({ token, id: name ?? tokenFingerprint(token) })
-    }
+}
+
+function tokensFromFile (file: string): NamedToken[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`Cannot read MCP_TOKEN_FILE "${file}": ${(error as Error).message}`)
+  }
+  const tokens: NamedToken[] = []
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#')) continue
+    const parts = line.split(/\s+/)
+    if (parts.length > 2) throw new ConfigError(`MCP_TOKEN_FILE line ${index + 1}: expected "token" or "name token"`)
+    const [name, token] = parts.length === 2 ? parts : [undefined, parts[0]]
+    checkToken(token, `MCP_TOKEN_FILE line ${index + 1}`)
+    tokens.push({ token, id: name ?? tokenFingerprint(token) })
+  }
+  if (tokens.length === 0) {
+    throw new ConfigError(`MCP_TOKEN_FILE "${file}" holds no token: put one a line, "token" or "name token" (make one with: node server generate-key)`)
   }
   return tokens
 }
 
-export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
-  let parsed
+/**
+ * Tokens from MCP_TOKEN (comma-separated) and MCP_TOKEN_FILE (`token` or `name token` a line; # comments). Each
+ * unnamed token is its own identity, named by a fingerprint; named tokens that share a name are one identity.
+ */
+export function loadTokens (env: NodeJS.ProcessEnv): NamedToken[] {
+  const tokens: NamedToken[] = []
+  for (const token of (fromEnv(env, 'MCP_TOKEN') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '')) {
+    checkToken(token, 'MCP_TOKEN')
+    tokens.push({ token, id: tokenFingerprint(token) })
+  }
+  const file = fromEnv(env, 'MCP_TOKEN_FILE')
+  if (file !== undefined) tokens.push(...tokensFromFile(file))
+  const seen = new Map<string, string>()
+  for (const { token, id } of tokens) {
+    const earlier = seen.get(token)
+    if (earlier !== undefined && earlier !== id) {
+      throw new ConfigError(`One token is configured for two identities ("${earlier}" and "${id}"): give each identity its own tokens`)
+    }
+    seen.set(token, id)
+  }
+  return tokens
+}
+
+const FLAGS = {
+  transport: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  tools: { type: 'string' },
+  'no-auth': { type: 'boolean' },
+  sse: { type: 'boolean' },
+  'no-sse': { type: 'boolean' },
+  'log-level': { type: 'string' }
+} as const
+
+function parseFlags (argv: string[]) {
   try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        transport: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        tools: { type: 'string' },
-        'no-auth': { type: 'boolean' },
-        sse: { type: 'boolean' },
-        'no-sse': { type: 'boolean' },
-        'log-level': { type: 'string' }
-      },
-      strict: true
-    })
+    return parseArgs({ args: argv, options: FLAGS, strict: true }).values
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}\n\n${USAGE}`)
   }
-  const values = parsed.values
-  const transport = values.transport ?? env.MCP_TRANSPORT ?? 'http'
+}
+
+export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const values = parseFlags(argv)
+  const transport = values.transport ?? fromEnv(env, 'MCP_TRANSPORT') ?? 'http'
   if (transport !== 'http' && transport !== 'stdio') {
     throw new ConfigError(`--transport must be "http" or "stdio", got "${transport}"`)
   }
   if (values.sse === true && values['no-sse'] === true) throw new ConfigError('--sse and --no-sse contradict each other: pick one')
-  const sse = values['no-sse'] === true ? false : values.sse ?? flag(env.MCP_SSE, 'MCP_SSE') ?? true
+  const sse = values['no-sse'] === true ? false : values.sse ?? flag(fromEnv(env, 'MCP_SSE'), 'MCP_SSE') ?? true
+  const host = values.host ?? fromEnv(env, 'HOST') ?? DEFAULT_HOST
+  if (host === '') throw new ConfigError('--host needs an address, e.g. 127.0.0.1 or 0.0.0.0')
+  const logLevel = values['log-level'] ?? fromEnv(env, 'LOG_LEVEL') ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level / LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  const noAuth = values['no-auth'] === true
+  const tokens = transport === 'http' ? loadTokens(env) : []
+  if (noAuth && tokens.length > 0) {
+    throw new ConfigError('--no-auth contradicts MCP_TOKEN / MCP_TOKEN_FILE: unset the tokens, or drop --no-auth to require them')
+  }
   return {
     transport,
-    host: values.host ?? env.HOST ?? '127.0.0.1',
-    port: integer('--port / PORT', values.port ?? env.PORT, 3100, 0, 65535),
-    tokens: loadTokens(env),
-    noAuth: values['no-auth'] === true,
-    toolsModule: values.tools ?? (env.MCP_TOOLS === '' ? undefined : env.MCP_TOOLS),
+    host,
+    port: integer('--port / PORT', values.port ?? fromEnv(env, 'PORT'), DEFAULT_PORT, 0, 65535),
+    tokens,
+    noAuth,
+    toolsModule: values.tools ?? fromEnv(env, 'MCP_TOOLS'),
     sse,
-    sseMaxSessions: integer('MCP_SSE_MAX_SESSIONS', env.MCP_SSE_MAX_SESSIONS, 50, 1, 100_000),
-    sseIdleTimeoutMs: integer('MCP_SSE_IDLE_TIMEOUT_MS', env.MCP_SSE_IDLE_TIMEOUT_MS, 30 * 60_000, 1, 7 * 24 * 3_600_000),
-    shutdownGraceMs: integer('MCP_SHUTDOWN_GRACE_MS', env.MCP_SHUTDOWN_GRACE_MS, 10_000, 0, 600_000),
-    logLevel: values['log-level'] ?? env.LOG_LEVEL ?? 'info'
+    sseMaxSessions: integer('MCP_SSE_MAX_SESSIONS', fromEnv(env, 'MCP_SSE_MAX_SESSIONS'), 50, 1, 100_000),
+    sseIdleTimeoutMs: integer('MCP_SSE_IDLE_TIMEOUT_MS', fromEnv(env, 'MCP_SSE_IDLE_TIMEOUT_MS'), 30 * 60_000, 1, 7 * 24 * 3_600_000),
+    shutdownGraceMs: integer('MCP_SHUTDOWN_GRACE_MS', fromEnv(env, 'MCP_SHUTDOWN_GRACE_MS'), 8_000, 0, 600_000),
+    logLevel
   }
 }
 
+/** Addresses only this machine can reach; anything else needs a token (or an explicit --no-auth). */
 export function isLoopback (host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }

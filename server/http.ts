@@ -1,7 +1,7 @@
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import mcpPlugin, { type AnyTool, type AuthOption } from '../plugin/index.js'
 import { generateKey } from './generate-key.js'
-import { isLoopback, type ServerConfig } from './config.js'
+import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
 import { createBuiltinTools } from './builtin-tools.js'
 import { loadTools } from './load-tools.js'
@@ -48,26 +48,61 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
   }
   if (config.noAuth) app.log.warn('Auth is off (--no-auth): every caller that can reach this server may call its tools')
 
-  let stopping = false
-  async function shutdown (signal: string): Promise<void> {
-    if (stopping) {
-      app.log.warn({ signal }, 'Second signal: exiting now')
-      process.exit(1)
-    }
-    stopping = true
-    app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'Draining: /health now answers 503')
-    await app.mcp.drain(config.shutdownGraceMs)
-    await app.close()
-    app.log.info('Stopped')
-  }
-  process.on('SIGTERM', (signal) => { void shutdown(signal) })
-  process.on('SIGINT', (signal) => { void shutdown(signal) })
-
-  const address = await app.listen({ host: config.host, port: config.port })
+  installSignalHandlers(app, config.shutdownGraceMs)
+  const address = await listen(app, config)
   if (chosen.generatedToken !== undefined) {
     const port = (app.server.address() as { port: number }).port
     const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host
     process.stderr.write(startupBanner(`http://${host}:${port}`, chosen.generatedToken, config.sse))
   }
   app.log.info({ address, sse: config.sse, auth: chosen.auth === false ? 'off' : 'bearer' }, 'MCP server listening')
+}
+
+/** Listens, or explains in one line why it cannot (a busy port, an address this machine does not have). */
+async function listen (app: FastifyInstance, config: ServerConfig): Promise<string> {
+  try {
+    return await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    await app.close()
+    const code = (error as { code?: string }).code
+    if (code === 'EADDRINUSE') throw new ConfigError(`Cannot listen on ${config.host}:${config.port}: the port is in use; pick another with --port / PORT`)
+    if (code === 'EACCES') throw new ConfigError(`Cannot listen on ${config.host}:${config.port}: permission denied; ports below 1024 need privileges, pick another with --port / PORT`)
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError(`Cannot listen on ${config.host}: this machine has no such address; check --host / HOST`)
+    throw error
+  }
+}
+
+/** Time allowed after the drain grace for closing connections before the process gives up and exits. */
+const CLOSE_ALLOWANCE_MS = 2_000
+
+/**
+ * SIGTERM / SIGINT: keep listening while draining (so /health answers 503 and new MCP requests get 503 at once),
+ * let requests in flight finish for up to `graceMs`, cut whatever is left, close, exit 0. A second signal exits 1.
+ */
+function installSignalHandlers (app: FastifyInstance, graceMs: number): void {
+  let stopping = false
+  async function shutdown (signal: NodeJS.Signals): Promise<void> {
+    if (stopping) {
+      app.log.warn({ signal }, 'Second signal: exiting now')
+      process.exit(1)
+    }
+    stopping = true
+    const deadline = setTimeout(() => {
+      app.log.error({ graceMs }, 'Shutdown did not finish in time: exiting')
+      process.exit(1)
+    }, graceMs + CLOSE_ALLOWANCE_MS)
+    deadline.unref()
+    app.log.info({ signal, graceMs }, 'Draining: /health now answers 503')
+    await app.mcp.drain(graceMs)
+    const stuck = app.mcp.status().inFlight > 0
+    const closing = app.close()
+    // Requests still running after the grace period would hold close() open: cut their connections.
+    if (stuck) app.server.closeAllConnections()
+    await closing
+    app.log.info('Stopped')
+    // A tool may still hold a timer or a socket of its own; the server is closed, so leave now.
+    process.exit(0)
+  }
+  process.on('SIGTERM', (signal) => { void shutdown(signal) })
+  process.on('SIGINT', (signal) => { void shutdown(signal) })
 }

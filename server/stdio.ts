@@ -8,6 +8,8 @@ import { loadTools } from './load-tools.js'
 /** `--transport stdio`: the same tools over stdin/stdout. Loads no HTTP code; logs go to stderr. */
 export async function startStdioServer (config: ServerConfig): Promise<void> {
   const log = pino({ level: config.logLevel }, pino.destination(2))
+  // stdout carries protocol messages only: a tool's console.log would corrupt the stream, so it goes to stderr.
+  console.log = console.info = console.debug = console.error
   const startedAt = Date.now()
   const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
   const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({
@@ -23,5 +25,7 @@ export async function startStdioServer (config: ServerConfig): Promise<void> {
   log.info({ tools: dispatcher.tools.size }, 'MCP server on stdio')
   await server.closed
   log.info('stdin closed: exiting')
+  // Pipes are asynchronous on some platforms (macOS): let the last answers reach the client before exiting.
+  await new Promise((resolve) => process.stdout.write('', resolve))
   process.exit(0)
 }

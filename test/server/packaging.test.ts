@@ -1,0 +1,120 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { parse } from 'yaml'
+import { REPO_ROOT, spawnServer } from '../helpers/spawn-server.js'
+import { parseConfig } from '../../server/config.js'
+
+const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8')
+
+interface ComposeService {
+  build?: unknown
+  command?: string[]
+  environment: Record<string, string>
+  ports: string[]
+  healthcheck: { test: string[] }
+}
+
+function composeService (): ComposeService {
+  const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService> }
+  const services = Object.values(compose.services)
+  assert.equal(services.length, 1, 'one service')
+  return services[0]
+}
+
+/** The environment variables server/config.ts reads, from its source. */
+function variablesTheServerReads (): Set<string> {
+  return new Set([...read('server/config.ts').matchAll(/fromEnv\(env, '([A-Z_]+)'\)/g)].map((match) => match[1]))
+}
+
+/** Dockerfile instructions of the stage named `name` (`FROM ... AS name`). */
+function dockerStage (name: string): string[] {
+  const stages = read('Dockerfile').split(/^(?=FROM )/m).filter((stage) => stage.startsWith('FROM '))
+  const stage = stages.find((text) => new RegExp(`^FROM \\S+ AS ${name}$`, 'm').test(text))
+  assert.ok(stage !== undefined, `the Dockerfile has a stage named ${name}`)
+  return stage.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'))
+}
+
+test('the compose service requires MCP_TOKEN and sets only variables the server reads', () => {
+  const { environment } = composeService()
+  assert.match(read('docker-compose.yml'), /MCP_TOKEN: \$\{MCP_TOKEN:\?[^}]*generate-key[^}]*\}/)
+  const known = variablesTheServerReads()
+  assert.ok(known.has('MCP_TOKEN') && known.has('HOST') && known.has('PORT'), 'the source scan works (sanity check)')
+  for (const name of Object.keys(environment)) assert.ok(known.has(name), `server/config.ts does not read ${name}`)
+})
+
+test('the compose service listens on 0.0.0.0:3100 inside the container and publishes that port', () => {
+  const { environment, ports } = composeService()
+  assert.equal(environment.HOST, '0.0.0.0')
+  assert.equal(environment.PORT, '3100')
+  assert.ok(ports.some((mapping) => mapping.endsWith(`:${environment.PORT}`)), `no published port maps to ${environment.PORT}`)
+})
+
+test('the compose environment is one the server accepts and serves on 0.0.0.0:3100 with the token', () => {
+  const { environment, command } = composeService()
+  // What compose hands the container: `${VAR:-default}` becomes its default, and the required token is set.
+  const env = Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, value.replace(/\$\{\w+:-([^}]*)\}/g, '$1')]))
+  env.MCP_TOKEN = 'compose-token'
+  const config = parseConfig(command?.slice(2) ?? [], env)
+  assert.deepEqual([config.transport, config.host, config.port, config.noAuth], ['http', '0.0.0.0', 3100, false])
+  assert.deepEqual(config.tokens.map((entry) => entry.token), ['compose-token'])
+})
+
+test('the compose command and the Dockerfile CMD both run node server', () => {
+  const { command } = composeService()
+  assert.deepEqual(command?.slice(0, 2), ['node', 'server'])
+  assert.ok(dockerStage('runtime').includes('CMD ["node", "server"]'))
+})
+
+test('the compose healthcheck asks /health on the container port with node\'s fetch', () => {
+  const { healthcheck, environment } = composeService()
+  const [kind, ...command] = healthcheck.test
+  assert.equal(kind, 'CMD')
+  assert.deepEqual(command.slice(0, 2), ['node', '-e'])
+  assert.match(command[2], new RegExp(`fetch\\('http://127\\.0\\.0\\.1:${environment.PORT}/health'\\)`))
+  assert.doesNotMatch(healthcheck.test.join(' '), /curl|wget/)
+})
+
+test('the compose healthcheck command exits 0 against a running server and 1 against a stopped one', async (t) => {
+  const server = await spawnServer(t, [], { MCP_TOKEN: 'healthcheck-token' })
+  const script = composeService().healthcheck.test[3].replace('http://127.0.0.1:3100', server.baseUrl)
+  await promisify(execFile)(process.execPath, ['-e', script])
+  server.child.kill('SIGTERM')
+  await server.exited
+  await assert.rejects(promisify(execFile)(process.execPath, ['-e', script]), (error: { code: number }) => error.code === 1)
+})
+
+test('the Dockerfile builds in a full stage and runs on a slim current Node LTS with production dependencies only', () => {
+  const build = dockerStage('build')
+  const runtime = dockerStage('runtime')
+  for (const stage of [build, runtime]) assert.match(stage[0], /^FROM node:(22|24)-slim AS /)
+  assert.ok(build.some((line) => /^RUN npm ci\b/.test(line)))
+  assert.ok(build.some((line) => /^RUN npm run build$/.test(line)))
+  assert.ok(runtime.some((line) => /^RUN npm ci --omit=dev\b/.test(line)))
+  assert.ok(runtime.some((line) => line.startsWith('COPY --from=build /app/dist/server')))
+  assert.ok(runtime.includes('EXPOSE 3100'))
+  assert.ok(runtime.includes('ENV HOST=0.0.0.0 PORT=3100'))
+  assert.ok(!runtime.some((line) => /COPY (\.|test|bench)\b/.test(line)), 'no sources or tests in the runtime image')
+})
+
+test('the package bin is the compiled server entry, with a node shebang, and is published', () => {
+  const pkg = JSON.parse(read('package.json')) as { name: string, bin: Record<string, string>, files: string[] }
+  const entry = pkg.bin[pkg.name]
+  assert.equal(entry, './dist/server/main.js')
+  assert.ok(read(entry).startsWith('#!/usr/bin/env node\n'))
+  assert.ok(pkg.files.includes('dist/server') && pkg.files.includes('dist/plugin'))
+  assert.equal((JSON.parse(read('server/package.json')) as { main: string }).main, '../dist/server/main.js')
+})
+
+test('.ci/run is executable, stops on the first failure, and runs npm ci and the README\'s npm test', () => {
+  assert.ok((statSync(join(REPO_ROOT, '.ci/run')).mode & 0o111) !== 0, 'executable')
+  const script = read('.ci/run')
+  assert.match(script, /^#!\/usr\/bin\/env bash\n/)
+  assert.match(script, /^set -euo pipefail$/m)
+  assert.match(script, /^npm ci\b/m)
+  assert.match(script, /^npm test\b/m)
+  assert.match(read('README.md'), /npm test/)
+})
