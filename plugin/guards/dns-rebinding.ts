@@ -44,17 +44,20 @@ function isBoundToLoopback (app: FastifyInstance): boolean {
 export function createRebindingGuard (app: FastifyInstance, options: RebindingGuardOptions): onRequestAsyncHookHandler {
   const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase())
   const allowedOrigins = options.allowedOrigins?.map((origin) => origin.toLowerCase().replace(/\/$/, ''))
+  // The bound address cannot change once the server listens: ask the socket once, not on every request.
+  let boundToLoopback: boolean | undefined
+  const loopbackBound = (): boolean => (boundToLoopback ??= isBoundToLoopback(app))
 
   function hostAllowed (host: string | undefined): boolean {
     if (host === undefined || host === '') return false
     if (allowedHosts !== undefined) return allowedHosts.includes(host.toLowerCase()) || allowedHosts.includes(hostnameOf(host))
-    return !isBoundToLoopback(app) || isLoopbackHostname(hostnameOf(host))
+    return !loopbackBound() || isLoopbackHostname(hostnameOf(host))
   }
 
   function originAllowed (origin: string): boolean {
     if (allowedOrigins !== undefined) return allowedOrigins.includes('*') || allowedOrigins.includes(origin.toLowerCase())
     const hostname = originHostname(origin)
-    return isBoundToLoopback(app) && hostname !== undefined && isLoopbackHostname(hostname)
+    return loopbackBound() && hostname !== undefined && isLoopbackHostname(hostname)
   }
 
   async function refuse (request: FastifyRequest, reply: FastifyReply, what: string, option: string): Promise<void> {

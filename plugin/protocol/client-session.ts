@@ -18,8 +18,8 @@ export interface ClientSession {
   logLevel: LoggingLevel | undefined
   /** Resource URIs the client subscribed to. */
   readonly subscriptions: Set<string>
-  /** Requests being handled, so that `notifications/cancelled` can abort them. */
-  readonly inFlight: Map<JsonRpcId, AbortController>
+  /** Requests being handled, so that `notifications/cancelled` (or the session ending) can stop them. */
+  readonly inFlight: Map<JsonRpcId, { abort: (reason?: unknown) => void }>
   /** Delivers a message outside any request's response (stdio, the SSE stream, the GET stream). */
   send: ((message: JsonRpcMessage) => void) | undefined
 }

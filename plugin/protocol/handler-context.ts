@@ -75,46 +75,82 @@ function progressTokenOf (request: JsonRpcRequest): string | number | undefined 
   return typeof token === 'string' || typeof token === 'number' ? token : undefined
 }
 
-export function createHandlerContext (env: CallEnv, request: JsonRpcRequest, signal: AbortSignal, services: ServerServices): HandlerContext {
-  const progressToken = progressTokenOf(request)
-  const notify = env.notify
-  let inputCount = 0
-  async function askOne (method: string, params: Record<string, unknown>, key: string | undefined): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const name = key ?? `${method}#${++inputCount}`
-    const answers = await services.ask(env, request, signal, { [name]: { method, params } })
+/** Where a handler's signal comes from: made on first use, since most handlers never look at it. */
+export interface SignalSource {
+  readonly signal: AbortSignal
+  /** Whether the call was already stopped (cancelled, timed out, client gone), without making a signal. */
+  readonly stopped: boolean
+}
+
+/** The context of one call. Methods live on the prototype: a call allocates this one object, not a closure each. */
+class CallContext implements HandlerContext {
+  readonly progressToken: string | number | undefined
+  private inputCount = 0
+
+  constructor (
+    private readonly env: CallEnv,
+    private readonly request: JsonRpcRequest,
+    private readonly source: SignalSource,
+    private readonly services: ServerServices
+  ) {
+    this.progressToken = progressTokenOf(request)
+  }
+
+  get signal (): AbortSignal { return this.source.signal }
+  get transport (): TransportName { return this.env.transport }
+  get auth (): AuthIdentity | undefined { return this.env.auth }
+  get log (): Logger { return this.env.log }
+  get sessionId (): string | undefined { return this.env.session?.id }
+  get requestId (): JsonRpcId { return this.request.id }
+  get clientCapabilities (): ClientCapabilities | undefined { return this.env.clientCapabilities ?? this.env.session?.clientCapabilities }
+  get clientInfo (): Implementation | undefined { return this.env.clientInfo ?? this.env.session?.clientInfo }
+
+  progress (progress: number, total?: number, message?: string): void {
+    const notify = this.env.notify
+    if (this.progressToken === undefined || notify === undefined || this.source.stopped) return
+    const params: Record<string, unknown> = { progressToken: this.progressToken, progress }
+    if (total !== undefined) params.total = total
+    if (message !== undefined) params.message = message
+    notify({ jsonrpc: '2.0', method: 'notifications/progress', params })
+  }
+
+  sendLog (level: LoggingLevel, data: unknown, logger?: string): void {
+    const env = this.env
+    if (env.notify === undefined || this.source.stopped) return
+    if (env.inputRound !== undefined && env.logLevel === undefined) return
+    const threshold = env.logLevel ?? env.session?.logLevel
+    if (threshold !== undefined && LEVEL_ORDER[level] < LEVEL_ORDER[threshold]) return
+    const params: Record<string, unknown> = { level, data }
+    if (logger !== undefined) params.logger = logger
+    env.notify({ jsonrpc: '2.0', method: 'notifications/message', params })
+  }
+
+  async elicit (params: ElicitRequestParams, options?: InputOptions): Promise<ElicitResult> {
+    return await this.askOne('elicitation/create', params as unknown as Record<string, unknown>, options?.key) as ElicitResult
+  }
+
+  async sample (params: CreateMessageRequestParams, options?: InputOptions): Promise<CreateMessageResult> {
+    return await this.askOne('sampling/createMessage', params as unknown as Record<string, unknown>, options?.key) as unknown as CreateMessageResult
+  }
+
+  async listRoots (options?: InputOptions): Promise<{ roots: Array<{ uri: string, name?: string }> }> {
+    return await this.askOne('roots/list', {}, options?.key) as { roots: Array<{ uri: string, name?: string }> }
+  }
+
+  async requestInputs (requests: InputRequests): Promise<InputResponses> {
+    return await this.services.ask(this.env, this.request, this.signal, requests)
+  }
+
+  notifyListChanged (kind: ListKind): void { this.services.notifyListChanged(kind) }
+  notifyResourceUpdated (uri: string): void { this.services.notifyResourceUpdated(uri) }
+
+  private async askOne (method: string, params: Record<string, unknown>, key: string | undefined): Promise<Record<string, unknown>> {
+    const name = key ?? `${method}#${++this.inputCount}`
+    const answers = await this.services.ask(this.env, this.request, this.signal, { [name]: { method, params } })
     return answers[name]
   }
-  return {
-    signal,
-    transport: env.transport,
-    auth: env.auth,
-    log: env.log,
-    sessionId: env.session?.id,
-    requestId: request.id,
-    progressToken,
-    progress (progress, total, message) {
-      if (progressToken === undefined || notify === undefined || signal.aborted) return
-      const params: Record<string, unknown> = { progressToken, progress }
-      if (total !== undefined) params.total = total
-      if (message !== undefined) params.message = message
-      notify({ jsonrpc: '2.0', method: 'notifications/progress', params })
-    },
-    sendLog (level, data, logger) {
-      if (notify === undefined || signal.aborted) return
-      if (env.inputRound !== undefined && env.logLevel === undefined) return
-      const threshold = env.logLevel ?? env.session?.logLevel
-      if (threshold !== undefined && LEVEL_ORDER[level] < LEVEL_ORDER[threshold]) return
-      const params: Record<string, unknown> = { level, data }
-      if (logger !== undefined) params.logger = logger
-      notify({ jsonrpc: '2.0', method: 'notifications/message', params })
-    },
-    get clientCapabilities () { return env.clientCapabilities ?? env.session?.clientCapabilities },
-    get clientInfo () { return env.clientInfo ?? env.session?.clientInfo },
-    elicit: async (params, options) => await askOne('elicitation/create', params as unknown as Record<string, unknown>, options?.key),
-    sample: async (params, options) => await askOne('sampling/createMessage', params as unknown as Record<string, unknown>, options?.key),
-    listRoots: async (options) => await askOne('roots/list', {}, options?.key),
-    requestInputs: async (requests) => await services.ask(env, request, signal, requests),
-    notifyListChanged: services.notifyListChanged,
-    notifyResourceUpdated: services.notifyResourceUpdated
-  }
+}
+
+export function createHandlerContext (env: CallEnv, request: JsonRpcRequest, source: SignalSource, services: ServerServices): HandlerContext {
+  return new CallContext(env, request, source, services)
 }

@@ -1,7 +1,7 @@
-import { JsonRpcError, type JsonRpcRequest } from './jsonrpc.js'
+import { JsonRpcError, type JsonRpcId, type JsonRpcRequest } from './jsonrpc.js'
 import { InputRequired } from './modern/input-round.js'
 import type { CallEnv } from './call-env.js'
-import { createHandlerContext, type HandlerContext, type ServerServices } from './handler-context.js'
+import { createHandlerContext, type HandlerContext, type ServerServices, type SignalSource } from './handler-context.js'
 
 export type HandlerOutcome<T> =
   | { status: 'done', value: T }
@@ -25,6 +25,42 @@ class HandlerTimeoutError extends Error {
 }
 
 /**
+ * The stop switch of one call: cancellation, timeout, or the client going away end it. The AbortSignal a handler
+ * sees is made only if the handler asks for it (most never do), and only then linked to the transport's signal.
+ */
+class CallControl implements SignalSource {
+  private controller: AbortController | undefined
+  private reason: unknown
+  stopped = false
+
+  constructor (private readonly clientSignal: AbortSignal | undefined, private readonly onStop: (reason: unknown) => void) {}
+
+  get signal (): AbortSignal {
+    if (this.controller !== undefined) return this.controller.signal
+    const controller = this.controller = new AbortController()
+    if (this.stopped) controller.abort(this.reason)
+    else {
+      const client = this.clientSignal
+      if (client?.aborted === true) this.abort(client.reason)
+      else client?.addEventListener('abort', () => { this.abort(client.reason) }, { once: true })
+    }
+    return controller.signal
+  }
+
+  abort (reason?: unknown): void {
+    if (this.stopped) return
+    this.stopped = true
+    this.reason = reason
+    this.controller?.abort(reason)
+    this.onStop(reason)
+  }
+}
+
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+/**
  * Runs a user handler with a context whose signal fires on cancellation, on the client going away and on the
  * timeout, and settles as soon as any of them happens even if the handler never returns.
  */
@@ -35,45 +71,38 @@ export async function runHandler<T> (
   services: ServerServices,
   handler: (ctx: HandlerContext) => T | Promise<T>
 ): Promise<HandlerOutcome<T>> {
-  const controller = new AbortController()
-  const signal = controller.signal
-  const clientSignal = env.signal
-  const inFlight = env.session?.inFlight
-  const onClientGone = (): void => { controller.abort(clientSignal?.reason) }
-  let timer: NodeJS.Timeout | undefined
-
-  if (clientSignal !== undefined) {
-    if (clientSignal.aborted) return { status: 'cancelled' }
-    clientSignal.addEventListener('abort', onClientGone, { once: true })
-  }
-  inFlight?.set(request.id, controller)
-
-  const stopped = new Promise<HandlerOutcome<T>>((resolve) => {
-    signal.addEventListener('abort', () => {
-      resolve(signal.reason instanceof HandlerTimeoutError
-        ? { status: 'timeout', timeoutMs: timeoutMs ?? 0 }
-        : { status: 'cancelled' })
-    }, { once: true })
+  return await new Promise<HandlerOutcome<T>>((resolve) => {
+    const inFlight = env.session?.inFlight
+    const id: JsonRpcId = request.id
+    let settled = false
+    let timer: NodeJS.Timeout | undefined
+    const finish = (outcome: HandlerOutcome<T>): void => {
+      if (settled) return
+      settled = true
+      if (timer !== undefined) clearTimeout(timer)
+      if (inFlight?.get(id) === control) inFlight.delete(id)
+      resolve(outcome)
+    }
+    const control = new CallControl(env.signal, (reason) => {
+      finish(reason instanceof HandlerTimeoutError ? { status: 'timeout', timeoutMs: timeoutMs ?? 0 } : { status: 'cancelled' })
+    })
+    inFlight?.set(id, control)
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      timer = setTimeout(() => { control.abort(new HandlerTimeoutError(timeoutMs)) }, timeoutMs)
+    }
+    let result: T | Promise<T>
+    try {
+      result = handler(createHandlerContext(env, request, control, services))
+    } catch (error) {
+      finish({ status: 'failed', error })
+      return
+    }
+    if (isThenable(result)) {
+      result.then((value) => { finish({ status: 'done', value: value as T }) }, (error: unknown) => { finish({ status: 'failed', error }) })
+    } else {
+      finish({ status: 'done', value: result })
+    }
   })
-  if (timeoutMs !== undefined && timeoutMs > 0) {
-    timer = setTimeout(() => { controller.abort(new HandlerTimeoutError(timeoutMs)) }, timeoutMs)
-  }
-
-  try {
-    const ctx = createHandlerContext(env, request, signal, services)
-    const work = (async (): Promise<HandlerOutcome<T>> => {
-      try {
-        return { status: 'done', value: await handler(ctx) }
-      } catch (error) {
-        return { status: 'failed', error }
-      }
-    })()
-    return await Promise.race([work, stopped])
-  } finally {
-    if (timer !== undefined) clearTimeout(timer)
-    clientSignal?.removeEventListener('abort', onClientGone)
-    if (inFlight?.get(request.id) === controller) inFlight.delete(request.id)
-  }
 }
 
 export function errorMessage (error: unknown): string {

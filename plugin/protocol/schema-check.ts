@@ -1,6 +1,5 @@
-import { Compile } from 'typebox/compile'
-import { Value } from 'typebox/value'
 import type { TSchema } from 'typebox'
+import { Compile } from './typebox-compile.js'
 
 /** A schema compiled once, when its definition is registered, and run on every call. */
 export interface CompiledSchema {
@@ -8,10 +7,35 @@ export interface CompiledSchema {
   check: (value: unknown) => { ok: true, value: unknown } | { ok: false, problems: string }
 }
 
+type SchemaNode = { properties?: Record<string, SchemaNode>, default?: unknown }
+
 function hasDefaults (schema: unknown): boolean {
   if (typeof schema !== 'object' || schema === null) return false
   if (Object.hasOwn(schema, 'default')) return true
   return Object.values(schema).some(hasDefaults)
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Fills in the `default` of every absent object property, at any depth, copying only the objects it changes so
+ * the caller's value is never mutated.
+ */
+export function fillDefaults (schema: SchemaNode, value: unknown): unknown {
+  if (schema.properties === undefined || !isPlainObject(value)) return value
+  let out = value
+  for (const [key, property] of Object.entries(schema.properties)) {
+    const current = value[key]
+    const next = current === undefined && Object.hasOwn(property, 'default')
+      ? structuredClone(property.default)
+      : fillDefaults(property, current)
+    if (next === current) continue
+    if (out === value) out = { ...value }
+    out[key] = next
+  }
+  return out
 }
 
 /** Each failing path and why, e.g. `/b must be number; (root) must have required properties a`. */
@@ -22,13 +46,13 @@ function describeProblems (errors: Iterable<{ instancePath: string, message: str
 }
 
 export function compileSchema (schema: TSchema): CompiledSchema {
-  const validator = Compile(schema)
-  const fillDefaults = hasDefaults(schema)
+  const validator = Compile(schema as Parameters<typeof Compile>[0])
+  const withDefaults = hasDefaults(schema)
   return {
     check (value) {
-      const candidate = fillDefaults ? Value.Default(schema, Value.Clone(value)) : value
+      const candidate = withDefaults ? fillDefaults(schema as SchemaNode, value) : value
       if (validator.Check(candidate)) return { ok: true, value: candidate }
-      return { ok: false, problems: describeProblems(validator.Errors(candidate)) }
+      return { ok: false, problems: describeProblems(validator.Errors(candidate)[1]) }
     }
   }
 }
