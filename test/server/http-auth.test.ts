@@ -68,7 +68,8 @@ test('the logs name the caller\'s identity and never show a token', async (t) =>
 
 test('without a token on loopback, the stderr banner shows a working token and a client configuration', async (t) => {
   const server = await spawnServer(t)
-  const banner = server.stderr()
+  // The banner goes to stderr before the "listening" log line goes to stdout, but the two pipes race.
+  const banner = await waitFor('the banner', () => server.stderr().includes('For a fixed token') ? server.stderr() : undefined)
   const token = /^ {4}([A-Za-z0-9_-]{43,})$/m.exec(banner)?.[1]
   assert.ok(token !== undefined, `no token in the banner:\n${banner}`)
   assert.ok(banner.includes(`Streamable HTTP   ${server.baseUrl}/mcp`))
