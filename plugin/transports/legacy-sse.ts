@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { classifyMessage, ErrorCode } from '../protocol/jsonrpc.js'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { classifyMessage, ErrorCode, type JsonRpcRequest } from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import { SSE_PROTOCOL_VERSION } from '../protocol/versions.js'
 import type { SessionStore } from '../sessions/session-store.js'
@@ -11,6 +11,12 @@ import { SseSession } from './sse-session.js'
 
 const FULL_RETRY_AFTER_SECONDS = '30'
 
+/** With the router's `ignoreTrailingSlash` on, `/messages` already answers `/messages/` (a second route would clash). */
+function ignoresTrailingSlash (app: FastifyInstance): boolean {
+  const config = app.initialConfig as { routerOptions?: { ignoreTrailingSlash?: boolean }, ignoreTrailingSlash?: boolean }
+  return config.routerOptions?.ignoreTrailingSlash ?? config.ignoreTrailingSlash ?? false
+}
+
 /**
  * The HTTP+SSE transport of MCP 2024-11-05, which n8n and older clients speak: `GET /sse` opens a stream whose
  * first event names the URL to POST messages to; answers travel back on the stream.
@@ -20,10 +26,15 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
   const store = leg.sseSessions as SessionStore<SseSession>
   const messagesPath = `${app.prefix}/messages`
 
-  function onOverflow (session: SseSession): void {
-    store.delete(session.id)
-    session.close('overflow')
-    app.log.warn({ sessionId: session.id, limitBytes: config.sse.maxBufferedBytes }, 'SSE client is not reading its stream; session closed')
+  /** The stream's connection closed, whoever closed it: the session is forgotten at once. */
+  function onConnectionClose (session: SseSession, log: FastifyBaseLogger): void {
+    const forgotten = store.delete(session.id)
+    session.disconnected()
+    if (session.overflowed) {
+      log.warn({ sessionId: session.id, limitBytes: config.sse.maxBufferedBytes }, 'SSE client is not reading its stream; session closed')
+    } else if (forgotten) {
+      log.debug({ sessionId: session.id }, 'SSE client disconnected')
+    }
   }
 
   async function openStream (request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -32,19 +43,26 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
       reply.header('retry-after', FULL_RETRY_AFTER_SECONDS)
       throw refusal(app, 503, `Service Unavailable: all ${store.maxSessions} SSE sessions are in use; retry later or close an idle client`)
     }
-    const id = randomUUID()
+    if (reply.raw.destroyed) {
+      // The client left while it was being authenticated: its close event has passed, so no session for it.
+      reply.hijack()
+      return
+    }
     const owner = request.mcpAuth ?? undefined
-    const stream = openEventStream(reply, config.sse.maxBufferedBytes)
-    const session = new SseSession(id, owner, stream, onOverflow)
+    const session = new SseSession(randomUUID(), owner, openEventStream(reply, config.sse.maxBufferedBytes))
     session.client.protocolVersion = SSE_PROTOCOL_VERSION
     store.add(session)
-    reply.raw.once('close', () => {
-      if (store.delete(id)) request.log.debug({ sessionId: id }, 'SSE client disconnected')
-      session.disconnected()
-    })
-    stream.send('endpoint', `${messagesPath}?sessionId=${id}`)
-    stream.startKeepAlive(config.sse.keepAliveMs)
-    request.log.info({ sessionId: id, identity: owner?.id, sessions: store.size }, 'SSE session opened')
+    reply.raw.once('close', () => { onConnectionClose(session, request.log) })
+    session.open(`${messagesPath}?sessionId=${session.id}`, config.sse.keepAliveMs)
+    request.log.info({ sessionId: session.id, identity: owner?.id, sessions: store.size }, 'SSE session opened')
+  }
+
+  function answer (session: SseSession, request: JsonRpcRequest, env: CallEnv): void {
+    const leave = lifecycle.enter()
+    dispatcher.handleRequest(request, env)
+      .then((response) => { if (response !== undefined) session.send(response) })
+      .catch((error: unknown) => { env.log.error({ err: error, sessionId: session.id }, 'Could not send an SSE answer') })
+      .finally(leave)
   }
 
   async function postMessage (request: FastifyRequest<{ Querystring: { sessionId?: string } }>, reply: FastifyReply): Promise<FastifyReply> {
@@ -74,16 +92,11 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
       notify: session.client.send
     }
     if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
-    if (classified.kind === 'request') {
-      const leave = lifecycle.enter()
-      dispatcher.handleRequest(classified.message, env)
-        .then((response) => { if (response !== undefined) session.send(response) })
-        .finally(leave)
-    }
+    if (classified.kind === 'request') answer(session, classified.message, env)
     return await reply.code(202).send()
   }
 
   app.get('/sse', openStream)
   app.post('/messages', postMessage)
-  app.post('/messages/', postMessage)
+  if (!ignoresTrailingSlash(app)) app.post('/messages/', postMessage)
 }

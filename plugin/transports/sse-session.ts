@@ -8,15 +8,12 @@ import type { SseStream } from './sse-stream.js'
 export class SseSession implements StoredSession {
   lastActivity = Date.now()
   readonly client: ClientSession
-  /** Requests posted to this session and not yet answered (bounded by `maxInFlight`). */
-  pendingRequests = 0
   private readonly ended = new AbortController()
 
   constructor (
     readonly id: string,
     readonly owner: AuthIdentity | undefined,
-    private readonly stream: SseStream,
-    private readonly onOverflow: (session: SseSession) => void
+    private readonly stream: SseStream
   ) {
     this.client = createClientSession(id, owner, (message) => { this.send(message) })
   }
@@ -26,12 +23,20 @@ export class SseSession implements StoredSession {
     return this.ended.signal
   }
 
+  /** True when the client stopped reading and the stream was cut (see `SseStream`). */
+  get overflowed (): boolean {
+    return this.stream.overflowed
+  }
+
+  /** Sends the `endpoint` event that tells the client where to POST, then starts the keep-alive comments. */
+  open (endpoint: string, keepAliveMs: number): void {
+    this.stream.send('endpoint', endpoint)
+    this.stream.startKeepAlive(keepAliveMs)
+  }
+
+  /** Sends a message as an `event: message`; a message that reached the stream counts as activity. */
   send (message: JsonRpcMessage): void {
-    if (!this.stream.send('message', JSON.stringify(message))) {
-      if (this.stream.overflowed) this.onOverflow(this)
-      return
-    }
-    this.lastActivity = Date.now()
+    if (this.stream.send('message', JSON.stringify(message))) this.lastActivity = Date.now()
   }
 
   close (reason: SessionCloseReason): void {
@@ -39,7 +44,7 @@ export class SseSession implements StoredSession {
     this.ended.abort(new Error(`SSE session ended (${reason})`))
   }
 
-  /** The client went away: the socket is gone, only our timers and handlers need stopping. */
+  /** The connection closed (client gone, or cut for overflow): only our timers and handlers need stopping. */
   disconnected (): void {
     this.stream.dispose()
     this.ended.abort(new Error('SSE client disconnected'))

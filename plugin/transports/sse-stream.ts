@@ -10,7 +10,8 @@ export const EVENT_STREAM_HEADERS = {
 
 /**
  * One server-sent event stream on a raw response. Writes are framed once and handed to the socket; when the
- * client stops reading and more than `maxBufferedBytes` wait in memory, the stream is ended (`overflowed`).
+ * client stops reading and more than `maxBufferedBytes` would wait in memory, the response is destroyed
+ * (`overflowed`) and its `close` event tells the owner.
  */
 export class SseStream {
   private closed = false
@@ -56,11 +57,16 @@ export class SseStream {
     if (this.keepAlive !== undefined) clearInterval(this.keepAlive)
   }
 
+  /**
+   * A frame is refused, and the stream destroyed, only when bytes are already waiting for the client and this
+   * frame would take them past the limit: a single large message still reaches a client that reads.
+   */
   private write (frame: string): boolean {
-    if (this.res.writableLength + frame.length > this.maxBufferedBytes) {
+    const waiting = this.res.writableLength
+    if (waiting > 0 && waiting + Buffer.byteLength(frame) > this.maxBufferedBytes) {
       this.overflowed = true
-      this.res.destroy()
       this.dispose()
+      this.res.destroy()
       return false
     }
     this.res.write(frame)
