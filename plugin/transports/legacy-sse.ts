@@ -96,7 +96,8 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     return await reply.code(202).send()
   }
 
-  app.get('/sse', openStream)
+  // No automatic HEAD route: a HEAD would open (and at once drop) a session.
+  app.get('/sse', { exposeHeadRoute: false }, openStream)
   app.post('/messages', postMessage)
   if (!ignoresTrailingSlash(app)) app.post('/messages/', postMessage)
 }

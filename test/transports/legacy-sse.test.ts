@@ -117,6 +117,13 @@ describe('the standalone server and SSE', () => {
 })
 
 describe('legacy SSE on the wire', () => {
+  test('HEAD /sse opens no session', async (t) => {
+    const { app, baseUrl } = await startApp(t)
+    const response = await request(`${baseUrl}/sse`, { method: 'HEAD', headers: AUTH_HEADER })
+    assert.equal(response.status, 404)
+    assert.equal(app.mcp.status().sessions.sse, 0)
+  })
+
   test('GET /sse opens an event stream whose first event is the endpoint to POST to', async (t) => {
     const { baseUrl } = await startApp(t)
     const session = await openSse(t, baseUrl)
