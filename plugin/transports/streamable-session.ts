@@ -27,8 +27,6 @@ export class StreamableSession implements StoredSession {
   private readonly ended = new AbortController()
   private readonly hooks: StreamHooks
   private lastAnswerNumber = 0
-  private running = 0
-  private lastSeen = Date.now()
   private detach: (() => void) | undefined
 
   constructor (
@@ -38,21 +36,18 @@ export class StreamableSession implements StoredSession {
   ) {
     this.log = new EventLog(settings.eventStore, (event) => { event.stream.dropped(event.seq) })
     this.hooks = {
-      delivered: () => { this.lastSeen = Date.now() },
+      delivered: () => { this.lastActivity = Date.now() },
       released: (stream) => { this.answers.delete(stream.id) }
     }
     this.standalone = new ResumableStream(STANDALONE_STREAM_ID, this.log, settings, this.hooks)
     this.client = createClientSession(id, owner, (message) => { this.standalone.send(message) })
   }
 
-  /** Milliseconds timestamp of the last message in or out; a session answering a request is never idle. */
-  get lastActivity (): number {
-    return this.running > 0 ? Date.now() : this.lastSeen
-  }
-
-  set lastActivity (value: number) {
-    this.lastSeen = value
-  }
+  /**
+   * Milliseconds timestamp of the last message in or out. A call that runs silently for longer than the idle
+   * timeout is aborted with its session: progress notifications keep both alive.
+   */
+  lastActivity = Date.now()
 
   /** Fires when the session ends: handlers still running for it stop. */
   get signal (): AbortSignal {
@@ -71,18 +66,6 @@ export class StreamableSession implements StoredSession {
   /** From now on list changes and updates of subscribed resources reach this session's standalone stream. */
   listen (dispatcher: Dispatcher): void {
     this.detach ??= dispatcher.attachSession(this.client)
-  }
-
-  /** Counts a request in until the returned function is called: a session answering a request is not idle. */
-  begin (): () => void {
-    this.running++
-    let ended = false
-    return () => {
-      if (ended) return
-      ended = true
-      this.running--
-      this.lastSeen = Date.now()
-    }
   }
 
   /** A new stream for the answer to one request; the caller finishes it after the response. */

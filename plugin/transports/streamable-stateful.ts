@@ -105,7 +105,6 @@ export function createStatefulHandlers (
     const post = new SessionPostAnswer(session, reply)
     env.notify = post.notify
     const leave = lifecycle.enter()
-    const end = session.begin()
     try {
       const work = dispatcher.handleRequest(message, env)
       const early: JsonRpcResponse | undefined | typeof LATER = await Promise.race([work, nextTurn()])
@@ -113,7 +112,7 @@ export function createStatefulHandlers (
       post.open()
       return post.finish(await work)
     } finally {
-      end()
+      store.touch(session)
       leave()
     }
   }

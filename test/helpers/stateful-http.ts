@@ -1,22 +1,32 @@
 import type { TestContext } from 'node:test'
-import type { McpPluginOptions } from '../../plugin/index.js'
-import { startApp, AUTH_HEADER, type RunningApp } from './app.js'
+import Fastify from 'fastify'
+import mcpPlugin, { type McpPluginOptions } from '../../plugin/index.js'
+import { AUTH_HEADER, TOKEN, type RunningApp } from './app.js'
 import { MCP_HEADERS, post, rpc, INITIALIZE_PARAMS, type RawResponse } from './raw-http.js'
 import { statefulResources, statefulTools } from './stateful-tools.js'
 
-/** The plugin with `streamable.sessions` on, the stateful test tools and a resource; closed when the test ends. */
+/**
+ * The plugin with `streamable.sessions` on, the stateful test tools and a resource; closed when the test ends.
+ * Closing cuts every connection: fetch opens a spare socket after a stream is aborted, which an idle-only close
+ * would wait a minute for.
+ */
 export async function startStatefulApp (
   t: TestContext,
   streamable: McpPluginOptions['streamable'] = {},
   options: Partial<McpPluginOptions> = {}
 ): Promise<RunningApp & { mcpUrl: string }> {
-  const running = await startApp(t, {
+  const app = Fastify({ logger: false, forceCloseConnections: true })
+  await app.register(mcpPlugin, {
+    auth: { tokens: [TOKEN] },
     tools: statefulTools,
     resources: statefulResources,
     ...options,
     streamable: { sessions: true, ...streamable }
-  })
-  return { ...running, mcpUrl: `${running.baseUrl}/mcp` }
+  } as McpPluginOptions)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.after(async () => { await app.close() })
+  const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  return { app, baseUrl, mcpUrl: `${baseUrl}/mcp` }
 }
 
 /** A raw session: its id, and a POST that carries it. */
