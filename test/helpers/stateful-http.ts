@@ -132,9 +132,11 @@ export class EventReader {
 
 /** An open event stream (a POST answer or a GET), which the test can drop as a client that goes away would. */
 export interface OpenStream {
+  response: Response
   status: number
   headers: Headers
-  reader: EventReader
+  /** Reads the body as events; made on first use, so a test may read a refusal's body with `response.json()`. */
+  readonly reader: EventReader
   /** Drops the connection. */
   disconnect: () => void
 }
@@ -144,10 +146,12 @@ export async function openStream (t: TestContext, url: string, init: RequestInit
   const controller = new AbortController()
   t.after(() => { controller.abort() })
   const response = await fetch(url, { ...init, signal: controller.signal })
+  let reader: EventReader | undefined
   return {
+    response,
     status: response.status,
     headers: response.headers,
-    reader: new EventReader(response),
+    get reader () { return (reader ??= new EventReader(response)) },
     disconnect: () => { controller.abort() }
   }
 }
