@@ -15,6 +15,10 @@ export interface ServerConfig {
   sse: boolean
   sseMaxSessions: number
   sseIdleTimeoutMs: number
+  /** Protocol sessions on `/mcp` (Mcp-Session-Id, GET stream, resumable answers); stateless when false. */
+  stateful: boolean
+  statefulMaxSessions: number
+  statefulIdleTimeoutMs: number
   shutdownGraceMs: number
   logLevel: string
 }
@@ -40,6 +44,9 @@ Options (flag, then environment variable; the flag wins):
   --sse / --no-sse         MCP_SSE=0|1            legacy HTTP+SSE endpoints (default on)
   (SSE cap)                MCP_SSE_MAX_SESSIONS   default 50
   (SSE idle timeout)       MCP_SSE_IDLE_TIMEOUT_MS default 1800000 (30 minutes)
+  --stateful               MCP_STATEFUL=0|1       protocol sessions on /mcp (default off)
+  (stateful cap)           MCP_STATEFUL_MAX_SESSIONS default 100
+  (stateful idle timeout)  MCP_STATEFUL_IDLE_TIMEOUT_MS default 1800000 (30 minutes)
   (drain grace)            MCP_SHUTDOWN_GRACE_MS  default 8000
   --log-level <level>      LOG_LEVEL              default info
   --help, --version
@@ -128,6 +135,7 @@ const FLAGS = {
   'no-auth': { type: 'boolean' },
   sse: { type: 'boolean' },
   'no-sse': { type: 'boolean' },
+  stateful: { type: 'boolean' },
   'log-level': { type: 'string' }
 } as const
 
@@ -166,6 +174,9 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ServerConf
     sse,
     sseMaxSessions: integer('MCP_SSE_MAX_SESSIONS', fromEnv(env, 'MCP_SSE_MAX_SESSIONS'), 50, 1, 100_000),
     sseIdleTimeoutMs: integer('MCP_SSE_IDLE_TIMEOUT_MS', fromEnv(env, 'MCP_SSE_IDLE_TIMEOUT_MS'), 30 * 60_000, 1, 7 * 24 * 3_600_000),
+    stateful: values.stateful ?? flag(fromEnv(env, 'MCP_STATEFUL'), 'MCP_STATEFUL') ?? false,
+    statefulMaxSessions: integer('MCP_STATEFUL_MAX_SESSIONS', fromEnv(env, 'MCP_STATEFUL_MAX_SESSIONS'), 100, 1, 100_000),
+    statefulIdleTimeoutMs: integer('MCP_STATEFUL_IDLE_TIMEOUT_MS', fromEnv(env, 'MCP_STATEFUL_IDLE_TIMEOUT_MS'), 30 * 60_000, 1, 7 * 24 * 3_600_000),
     shutdownGraceMs: integer('MCP_SHUTDOWN_GRACE_MS', fromEnv(env, 'MCP_SHUTDOWN_GRACE_MS'), 8_000, 0, 600_000),
     logLevel
   }

@@ -40,7 +40,8 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     resources: loaded?.resources,
     prompts: loaded?.prompts,
     routes: { sse: config.sse },
-    sse: { maxSessions: config.sseMaxSessions, idleTimeoutMs: config.sseIdleTimeoutMs }
+    sse: { maxSessions: config.sseMaxSessions, idleTimeoutMs: config.sseIdleTimeoutMs },
+    streamable: { sessions: config.stateful, maxSessions: config.statefulMaxSessions, idleTimeoutMs: config.statefulIdleTimeoutMs }
   })
 
   if (!isLoopback(config.host)) {
@@ -55,7 +56,7 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host
     process.stderr.write(startupBanner(`http://${host}:${port}`, chosen.generatedToken, config.sse))
   }
-  app.log.info({ address, sse: config.sse, auth: chosen.auth === false ? 'off' : 'bearer' }, 'MCP server listening')
+  app.log.info({ address, sse: config.sse, stateful: config.stateful, auth: chosen.auth === false ? 'off' : 'bearer' }, 'MCP server listening')
 }
 
 /** Listens, or explains in one line why it cannot (a busy port, an address this machine does not have). */

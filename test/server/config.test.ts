@@ -36,6 +36,9 @@ test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens
     sse: true,
     sseMaxSessions: 50,
     sseIdleTimeoutMs: 1_800_000,
+    stateful: false,
+    statefulMaxSessions: 100,
+    statefulIdleTimeoutMs: 1_800_000,
     shutdownGraceMs: 8_000,
     logLevel: 'info'
   })
