@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import mcpPlugin, { type McpPluginOptions } from '../../plugin/index.js'
 import { AUTH_HEADER, SECOND_TOKEN, TOKEN } from '../helpers/app.js'
-import { post, request, rpc, INITIALIZE_PARAMS } from '../helpers/raw-http.js'
-import { getStream, initializeSession, postStream, startStatefulApp, waitUntil } from '../helpers/stateful-http.js'
+import { MCP_HEADERS, post, request, rpc, INITIALIZE_PARAMS } from '../helpers/raw-http.js'
+import { getStream, initializeSession, openStream, postStream, startStatefulApp, waitUntil } from '../helpers/stateful-http.js'
 import { gates, statefulTools } from '../helpers/stateful-tools.js'
 
 const SECOND_HEADER = { authorization: `Bearer ${SECOND_TOKEN}` }
@@ -191,6 +191,23 @@ describe('stateful Streamable HTTP: streams', () => {
     assert.deepEqual(block?.comments, ['keep-alive'])
     await session.post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } })
     await gates.wait('aborted:keep-alive')
+  })
+})
+
+describe('stateless Streamable HTTP: streams', () => {
+  test('a stateless answer stream carries keep-alive comments while its call runs', async (t) => {
+    const { mcpUrl } = await startStatefulApp(t, { sessions: false, keepAliveMs: 20 })
+    const stream = await openStream(t, mcpUrl, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, ...AUTH_HEADER },
+      body: JSON.stringify(rpc('tools/call', { name: 'phased', arguments: { gate: 'stateless-keep-alive' }, _meta: { progressToken: 1 } }, 2))
+    })
+    assert.equal((await stream.reader.nextMessage())?.message.params.progress, 1)
+    let block = await stream.reader.next()
+    while (block !== undefined && block.comments.length === 0) block = await stream.reader.next()
+    assert.deepEqual(block?.comments, ['keep-alive'])
+    gates.open('stateless-keep-alive')
+    assert.equal((await stream.reader.rest()).at(-1)?.message.id, 2)
   })
 })
 
