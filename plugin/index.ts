@@ -8,6 +8,7 @@ import { createBearerAuth } from './auth/bearer-auth.js'
 import { createRebindingGuard } from './guards/dns-rebinding.js'
 import { healthRoutes } from './health/health-routes.js'
 import { createMemorySessionStore } from './sessions/memory-session-store.js'
+import { createIdentityCap } from './sessions/identity-cap.js'
 import { streamableHttpRoutes } from './transports/streamable-http.js'
 import { legacySseRoutes } from './transports/legacy-sse.js'
 import { jsonRpcErrorHandler } from './transports/json-rpc-error-handler.js'
@@ -63,7 +64,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
       onPrune: (session) => { app.log.info({ sessionId: session.id }, 'Streamable HTTP session ended after idle timeout') }
     })
     : undefined
-  const leg: LegContext = { dispatcher, lifecycle, config, sseSessions, streamableSessions }
+  const identityCap = createIdentityCap(config.maxSessionsPerIdentity, [sseSessions, streamableSessions])
+  const leg: LegContext = { dispatcher, lifecycle, config, sseSessions, streamableSessions, identityCap }
 
   function status (): McpStatus {
     return {
@@ -107,7 +109,10 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
     await routes.register(sensible)
     routes.setErrorHandler(jsonRpcErrorHandler)
     routes.addHook('onRequest', createRebindingGuard(app, config))
-    if (bearerAuth !== undefined) routes.addHook('preHandler', bearerAuth)
+    // Credentials are checked before the body is read: a caller without a valid token costs no parsing.
+    if (bearerAuth !== undefined) routes.addHook('onRequest', bearerAuth)
+    const bodyLimit = config.bodyLimit
+    if (bodyLimit !== undefined) routes.addHook('onRoute', (route) => { route.bodyLimit ??= bodyLimit })
     if (config.routes.streamableHttp) await routes.register(streamableHttpRoutes, { leg })
     if (config.routes.sse) await routes.register(legacySseRoutes, { leg })
   }, { prefix })

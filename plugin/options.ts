@@ -41,7 +41,12 @@ export const McpConfigSchema = Type.Object({
     /** Interval of `: keep-alive` comments that stop proxies closing idle streams (ms); 0 turns them off. */
     keepAliveMs: Type.Integer({ minimum: 0, default: 15_000 }),
     /** A client that stops reading is disconnected once this many bytes wait for it. */
-    maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 })
+    maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+    /**
+     * Requests one session may have running at once; one more POST gets 429 with Retry-After and a JSON-RPC error
+     * (answers, notifications and cancellations always pass). Raise it for clients that pipeline many slow calls.
+     */
+    maxInFlight: Type.Integer({ minimum: 1, default: 32 })
   }, { default: {} }),
   /**
    * Streamable HTTP (`/mcp`). Stateless by default: every POST stands alone, so any instance can answer any
@@ -88,13 +93,24 @@ export const McpConfigSchema = Type.Object({
    * an Origin (non-browser clients) always pass. Default: loopback origins when bound to loopback, none otherwise.
    */
   allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  /**
+   * Largest request body the MCP routes accept (bytes); a larger one gets 413 with a JSON-RPC error before it is
+   * read in full. Default: the Fastify instance's `bodyLimit` (1 MiB unless the app changed it).
+   */
+  bodyLimit: Type.Optional(Type.Integer({ minimum: 1 })),
+  /**
+   * Open sessions, legacy SSE and stateful Streamable HTTP together, that one caller identity may hold; one more
+   * gets 429 with Retry-After. Applies to callers the auth option identifies (not with `auth: false`). Default: no
+   * cap per identity, only the `maxSessions` of each transport.
+   */
+  maxSessionsPerIdentity: Type.Optional(Type.Integer({ minimum: 1 })),
   /** Level at which refused credentials are logged, with the reason and the client's address. */
   authFailureLogLevel: Type.Union([LogLevel], { default: 'warn' })
 }, { additionalProperties: false })
 
 export type McpConfig = Static<typeof McpConfigSchema>
 
-/** Checks a bearer token and says who it belongs to; null refuses the request. */
+/** Checks a bearer token and says who it belongs to; null refuses the request. Runs before the body is read. */
 export type VerifyToken = (token: string, request: FastifyRequest) => AuthIdentity | null | Promise<AuthIdentity | null>
 
 /** A token with the identity it stands for; several tokens may share one (rotation). */

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { AuthIdentity } from '../protocol/identity.js'
 import type { AuthOption } from '../options.js'
 import { ErrorCode, failure } from '../protocol/jsonrpc.js'
@@ -38,10 +38,10 @@ export function parseBearer (header: string | undefined): { token: string } | { 
 }
 
 /**
- * The preHandler that guards the MCP routes: 401 with `WWW-Authenticate: Bearer` and a JSON-RPC error body
- * on refusal. The reason and the client's address are logged; the token never is.
+ * The onRequest hook that guards the MCP routes, before any body is read: 401 with `WWW-Authenticate: Bearer`
+ * and a JSON-RPC error body on refusal. The reason and the client's address are logged; the token never is.
  */
-export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLevel: string): preHandlerAsyncHookHandler {
+export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLevel: string): onRequestAsyncHookHandler {
   const verify = 'verify' in auth ? auth.verify : undefined
   const match = 'tokens' in auth ? createTokenMatcher(auth.tokens) : undefined
 

@@ -16,13 +16,32 @@ function sameOwner (a: AuthIdentity | undefined, b: AuthIdentity | null | undefi
 export function createMemorySessionStore<S extends StoredSession> (options: MemorySessionStoreOptions): SessionStore<S> {
   const { maxSessions, idleTimeoutMs, onPrune } = options
   const sessions = new Map<string, S>()
+  /** Open sessions per owner id; owners without an id (auth off) are not counted. */
+  const owned = new Map<string, number>()
   let sweeper: NodeJS.Timeout | undefined
+
+  function count (session: S, delta: 1 | -1): void {
+    const ownerId = session.owner?.id
+    if (ownerId === undefined) return
+    const next = (owned.get(ownerId) ?? 0) + delta
+    if (next > 0) owned.set(ownerId, next)
+    else owned.delete(ownerId)
+  }
+
+  /** Forgets a session the store holds; false when it held none by that id. */
+  function forget (id: string): boolean {
+    const session = sessions.get(id)
+    if (session === undefined) return false
+    sessions.delete(id)
+    count(session, -1)
+    return true
+  }
 
   function sweep (): void {
     const cutoff = Date.now() - idleTimeoutMs
     for (const session of sessions.values()) {
       if (session.lastActivity > cutoff) continue
-      sessions.delete(session.id)
+      forget(session.id)
       session.close('idle')
       onPrune?.(session)
     }
@@ -48,22 +67,25 @@ export function createMemorySessionStore<S extends StoredSession> (options: Memo
     add (session) {
       if (sessions.size >= maxSessions) return false
       sessions.set(session.id, session)
+      count(session, 1)
       startSweeper()
       return true
     },
+    countOwnedBy: (ownerId) => owned.get(ownerId) ?? 0,
     get (id, owner) {
       const session = sessions.get(id)
       return session !== undefined && sameOwner(session.owner, owner) ? session : undefined
     },
     touch (session) { session.lastActivity = Date.now() },
     delete (id) {
-      const deleted = sessions.delete(id)
+      const deleted = forget(id)
       if (sessions.size === 0) stopSweeper()
       return deleted
     },
     closeAll (reason: SessionCloseReason) {
       const all = [...sessions.values()]
       sessions.clear()
+      owned.clear()
       stopSweeper()
       for (const session of all) session.close(reason)
     },

@@ -22,6 +22,8 @@ export interface SessionStore<S extends StoredSession = StoredSession> {
   readonly idleTimeoutMs: number
   /** Adds a session; false (and nothing added) when the store is full. */
   add: (session: S) => boolean
+  /** How many sessions the identity `ownerId` holds here, for per-identity caps. */
+  countOwnedBy: (ownerId: string) => number
   /** The session, only if `owner` opened it: another identity's session is as good as unknown. */
   get: (id: string, owner: AuthIdentity | null | undefined) => S | undefined
   /** Records activity so the idle sweeper leaves the session alone. */

@@ -2,6 +2,7 @@ import type { Dispatcher } from '../protocol/dispatcher.js'
 import type { Lifecycle } from '../lifecycle.js'
 import type { McpConfig } from '../options.js'
 import type { SessionStore } from '../sessions/session-store.js'
+import type { IdentityCap } from '../sessions/identity-cap.js'
 import type { SseSession } from './sse-session.js'
 import type { StreamableSession } from './streamable-session.js'
 
@@ -14,4 +15,6 @@ export interface LegContext {
   sseSessions: SessionStore<SseSession> | undefined
   /** Stateful Streamable HTTP sessions; present when `streamable.sessions` is on. */
   streamableSessions: SessionStore<StreamableSession> | undefined
+  /** `maxSessionsPerIdentity`, counted over both stores. */
+  identityCap: IdentityCap
 }

@@ -5,11 +5,12 @@ import type { CallEnv } from '../protocol/call-env.js'
 import { SSE_PROTOCOL_VERSION } from '../protocol/versions.js'
 import type { SessionStore } from '../sessions/session-store.js'
 import type { LegContext } from './leg-context.js'
-import { isJsonContentType, refusal, refuseWhileDraining } from './http-checks.js'
+import { isJsonContentType, refusal, refuseOverIdentityCap, refuseWhileDraining } from './http-checks.js'
 import { openEventStream } from './sse-stream.js'
 import { SseSession } from './sse-session.js'
 
 const FULL_RETRY_AFTER_SECONDS = '30'
+const BUSY_RETRY_AFTER_SECONDS = '1'
 
 /** With the router's `ignoreTrailingSlash` on, `/messages` already answers `/messages/` (a second route would clash). */
 function ignoresTrailingSlash (app: FastifyInstance): boolean {
@@ -39,6 +40,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
 
   async function openStream (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     refuseWhileDraining(app, lifecycle, reply)
+    refuseOverIdentityCap(app, leg.identityCap, request, reply)
     if (store.size >= store.maxSessions) {
       reply.header('retry-after', FULL_RETRY_AFTER_SECONDS)
       throw refusal(app, 503, `Service Unavailable: all ${store.maxSessions} SSE sessions are in use; retry later or close an idle client`)
@@ -59,10 +61,24 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
 
   function answer (session: SseSession, request: JsonRpcRequest, env: CallEnv): void {
     const leave = lifecycle.enter()
+    session.pendingRequests++
     dispatcher.handleRequest(request, env)
       .then((response) => { if (response !== undefined) session.send(response) })
       .catch((error: unknown) => { env.log.error({ err: error, sessionId: session.id }, 'Could not send an SSE answer') })
-      .finally(leave)
+      .finally(() => {
+        session.pendingRequests--
+        leave()
+      })
+  }
+
+  /** A session that already has `sse.maxInFlight` requests running gets 429 for one more; its answers still arrive. */
+  function refuseWhileBusy (session: SseSession, request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): void {
+    const limit = config.sse.maxInFlight
+    if (session.pendingRequests < limit) return
+    request.log.warn({ sessionId: session.id, limit }, 'SSE request refused: the session has sse.maxInFlight requests running')
+    reply.header('retry-after', BUSY_RETRY_AFTER_SECONDS)
+    throw refusal(app, 429, `Too Many Requests: this session already has ${limit} requests running, the limit per SSE session; ` +
+      'wait for their answers before sending more', ErrorCode.ServerError, message.id)
   }
 
   async function postMessage (request: FastifyRequest<{ Querystring: { sessionId?: string } }>, reply: FastifyReply): Promise<FastifyReply> {
@@ -82,6 +98,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     if (classified.kind === 'invalid') {
       throw refusal(app, 400, `Invalid Request: ${classified.reason}`, ErrorCode.InvalidRequest, classified.id)
     }
+    if (classified.kind === 'request') refuseWhileBusy(session, request, reply, classified.message)
     store.touch(session)
     const env: CallEnv = {
       transport: 'sse',

@@ -7,6 +7,8 @@ import type { SseStream } from './sse-stream.js'
 /** One legacy HTTP+SSE session: its event stream, its protocol state, and a signal that fires when it ends. */
 export class SseSession implements StoredSession {
   lastActivity = Date.now()
+  /** Requests of this session still running; `sse.maxInFlight` caps it. */
+  pendingRequests = 0
   readonly client: ClientSession
   private readonly ended = new AbortController()
 

@@ -4,7 +4,7 @@ import { ErrorCode, type ClassifiedMessage, type JsonRpcId, type JsonRpcRequest,
 import type { CallEnv } from '../protocol/call-env.js'
 import type { SessionStore } from '../sessions/session-store.js'
 import type { LegContext } from './leg-context.js'
-import { acceptsEventStream, refusal, refuseWhileDraining } from './http-checks.js'
+import { acceptsEventStream, refusal, refuseOverIdentityCap, refuseWhileDraining } from './http-checks.js'
 import { SessionPostAnswer } from './post-answer.js'
 import { parseEventId } from './resumable-stream.js'
 import { StreamableSession, type SessionSettings } from './streamable-session.js'
@@ -84,6 +84,7 @@ export function createStatefulHandlers (
     if (sessionHeader(request) !== undefined) {
       throw refusal(app, 400, 'Bad Request: initialize starts a new session; send it without Mcp-Session-Id', ErrorCode.InvalidRequest, message.id)
     }
+    refuseOverIdentityCap(app, leg.identityCap, request, reply, message.id)
     const session = new StreamableSession(randomUUID(), request.mcpAuth ?? undefined, settings)
     if (!store.add(session)) {
       reply.header('retry-after', FULL_RETRY_AFTER_SECONDS)

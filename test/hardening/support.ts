@@ -1,0 +1,126 @@
+import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http'
+import { connect } from 'node:net'
+import assert from 'node:assert/strict'
+
+/**
+ * Raw wire helpers for the hardening tests. Not fetch: fetch adds headers of its own (a text/plain Content-Type
+ * for string bodies, an Accept, a User-Agent) and refuses some, and these tests must send exactly what they say.
+ */
+export interface WireRequest {
+  method?: string
+  /** Path and query, e.g. `/mcp` or `/messages?sessionId=x`. */
+  path: string
+  headers?: OutgoingHttpHeaders
+  /** Sent as is when a string; an object is sent as JSON. */
+  body?: string | object
+}
+
+export interface WireResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  text: string
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: any
+}
+
+function parseJson (text: string): unknown {
+  try { return JSON.parse(text) } catch { return undefined }
+}
+
+/** One request on a connection of its own (no agent, so nothing lingers), read to the end of its body. */
+export async function send (baseUrl: string, wire: WireRequest, timeoutMs = 10_000): Promise<WireResponse> {
+  const body = wire.body === undefined ? undefined : typeof wire.body === 'string' ? wire.body : JSON.stringify(wire.body)
+  return await new Promise((resolve, reject) => {
+    const options = { method: wire.method ?? 'POST', headers: wire.headers ?? {}, agent: false, timeout: timeoutMs }
+    const outgoing = httpRequest(new URL(wire.path, baseUrl), options, (incoming) => {
+      const chunks: Buffer[] = []
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
+      incoming.on('error', reject)
+      incoming.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, text, json: parseJson(text) })
+      })
+    })
+    outgoing.on('timeout', () => { outgoing.destroy(new Error(`${wire.method ?? 'POST'} ${wire.path}: no complete answer within ${timeoutMs} ms`)) })
+    outgoing.on('error', reject)
+    outgoing.end(body)
+  })
+}
+
+/**
+ * Writes `bytes` on a plain socket, exactly as given (malformed HTTP included), and resolves with the status and
+ * body of the first response once the server closes the connection or `ms` passes.
+ */
+export async function sendRaw (baseUrl: string, bytes: string | Buffer, ms = 3000): Promise<{ status: number, text: string, json: any }> {
+  const { hostname, port } = new URL(baseUrl)
+  return await new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname)
+    let received = ''
+    const finish = (): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(received)?.[1] ?? 0)
+      const split = received.indexOf('\r\n\r\n')
+      const text = split === -1 ? '' : received.slice(split + 4)
+      resolve({ status, text, json: parseJson(text) })
+    }
+    const timer = setTimeout(finish, ms)
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => { received += chunk })
+    socket.on('end', finish)
+    socket.on('close', finish)
+    socket.on('error', (error) => { if (received === '') reject(error); else finish() })
+    socket.write(bytes)
+  })
+}
+
+/** A JSON-RPC 2.0 response as the spec shapes it: an id, and exactly one of a result object or an error object. */
+export function assertJsonRpcResponse (value: unknown, label: string): void {
+  assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), `${label}: a JSON object, got ${JSON.stringify(value)}`)
+  const message = value as Record<string, unknown>
+  assert.equal(message.jsonrpc, '2.0', `${label}: "jsonrpc": "2.0"`)
+  assert.ok(message.id === null || typeof message.id === 'string' || (typeof message.id === 'number' && Number.isFinite(message.id)),
+    `${label}: the id is a string, a number or null, got ${JSON.stringify(message.id)}`)
+  const hasResult = 'result' in message
+  const hasError = 'error' in message
+  assert.ok(hasResult !== hasError, `${label}: exactly one of result and error`)
+  if (hasResult) {
+    assert.ok(typeof message.result === 'object' && message.result !== null && !Array.isArray(message.result), `${label}: the result is an object`)
+    return
+  }
+  const error = message.error as Record<string, unknown>
+  assert.ok(typeof error === 'object' && error !== null, `${label}: the error is an object`)
+  assert.ok(Number.isInteger(error.code), `${label}: the error code is an integer, got ${JSON.stringify(error.code)}`)
+  assert.equal(typeof error.message, 'string', `${label}: the error message is a string`)
+}
+
+/** Any server-sent message: a response, or a request/notification the server sends (progress, log messages). */
+export function assertJsonRpcMessage (value: unknown, label: string): void {
+  if (typeof value === 'object' && value !== null && 'method' in value) {
+    assert.equal((value as { jsonrpc?: unknown }).jsonrpc, '2.0', `${label}: "jsonrpc": "2.0"`)
+    assert.equal(typeof (value as { method?: unknown }).method, 'string', `${label}: the method is a string`)
+    return
+  }
+  assertJsonRpcResponse(value, label)
+}
+
+/** The `data:` payloads of an event-stream body, one per event that has data. */
+export function eventData (text: string): string[] {
+  return text.split('\n\n')
+    .map((block) => block.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).replace(/^ /, '')).join('\n'))
+    .filter((data) => data !== '')
+}
+
+/** Records 'unhandledRejection' and 'uncaughtException' for the rest of the test; the listeners go when it ends. */
+export function watchProcessFaults (t: { after: (fn: () => void) => void }): string[] {
+  const faults: string[] = []
+  const onRejection = (reason: unknown): void => { faults.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`) }
+  const onException = (error: Error): void => { faults.push(`uncaughtException: ${String(error?.stack ?? error)}`) }
+  process.on('unhandledRejection', onRejection)
+  process.on('uncaughtException', onException)
+  t.after(() => {
+    process.off('unhandledRejection', onRejection)
+    process.off('uncaughtException', onException)
+  })
+  return faults
+}
