@@ -11,9 +11,12 @@ import type { StreamableSession } from './streamable-session.js'
  */
 export class PostAnswer {
   private stream: SseStream | undefined
+  private answered = false
   readonly notify = (notification: JsonRpcNotification | JsonRpcRequest): void => {
     if (this.reply.raw.destroyed) return
     if (this.stream === undefined) {
+      // A handler that reports after its result went out as JSON has no answer left to report on.
+      if (this.answered) return
       this.stream = openEventStream(this.reply, this.maxBufferedBytes)
       this.stream.startKeepAlive(this.keepAliveMs)
     }
@@ -24,6 +27,7 @@ export class PostAnswer {
 
   /** Sends the result (or nothing, when the request was cancelled) and ends the answer. */
   finish (response: JsonRpcResponse | undefined): FastifyReply | undefined {
+    this.answered = true
     const stream = this.stream
     if (stream !== undefined) {
       if (response !== undefined) stream.send('message', JSON.stringify(response))
@@ -43,7 +47,10 @@ export class PostAnswer {
  */
 export class SessionPostAnswer {
   private stream: ResumableStream | undefined
+  private answered = false
   readonly notify = (message: JsonRpcNotification | JsonRpcRequest): void => {
+    // After a JSON answer there is no stream to put a late message on.
+    if (this.stream === undefined && this.answered) return
     this.open().send(message)
   }
 
@@ -66,6 +73,7 @@ export class SessionPostAnswer {
 
   /** Sends the result (or nothing, when the request was cancelled) and ends the answer. */
   finish (response: JsonRpcResponse | undefined): FastifyReply | undefined {
+    this.answered = true
     const stream = this.stream
     if (stream !== undefined) {
       if (response !== undefined) stream.send(response)

@@ -90,6 +90,7 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
   }
   app.addHook('onRequest', exposeSessionHeader)
   app.post('/mcp', postMcp)
-  app.get('/mcp', stateful.openStream)
+  // No automatic HEAD route: a HEAD would open the session's stream and drop it.
+  app.get('/mcp', { exposeHeadRoute: false }, stateful.openStream)
   app.delete('/mcp', stateful.endSession)
 }

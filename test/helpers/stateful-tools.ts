@@ -70,6 +70,24 @@ export const askName = defineTool({
   }
 })
 
+/** Answers at once, then reports progress later; opens `late:<key>` with what the late report did. */
+export const late = defineTool({
+  name: 'late',
+  description: 'Reports progress after answering',
+  input: Type.Object({ key: Type.String() }),
+  handler: ({ key }, ctx) => {
+    setTimeout(() => {
+      try {
+        ctx.progress(1, 1, 'too late')
+        gates.open(`late:${key}`, 'ignored')
+      } catch (error) {
+        gates.open(`late:${key}`, `threw ${String(error)}`)
+      }
+    }, 20)
+    return 'answered'
+  }
+})
+
 export const memo = defineResource({
   uri: 'memo://today',
   name: 'today',
@@ -77,5 +95,5 @@ export const memo = defineResource({
   handler: () => 'buy milk'
 })
 
-export const statefulTools: AnyTool[] = [...fixtureTools, phased, hold, askName]
+export const statefulTools: AnyTool[] = [...fixtureTools, phased, hold, askName, late]
 export const statefulResources: AnyResource[] = [memo]

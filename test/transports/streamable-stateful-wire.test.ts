@@ -125,6 +125,15 @@ describe('stateful Streamable HTTP: streams', () => {
     assert.deepEqual(response.json.result.structuredContent, { sum: 3 })
   })
 
+  test('progress a handler reports after its JSON answer went out is dropped harmlessly', async (t) => {
+    const { mcpUrl } = await startStatefulApp(t)
+    const session = await initializeSession(mcpUrl)
+    const response = await session.post(rpc('tools/call', { name: 'late', arguments: { key: 'stateful' }, _meta: { progressToken: 1 } }, 4))
+    assert.deepEqual(response.json.result.content, [{ type: 'text', text: 'answered' }])
+    assert.equal(await gates.wait('late:stateful'), 'ignored')
+    assert.equal((await session.post(rpc('ping', undefined, 5))).status, 200)
+  })
+
   test('a call that waits is answered on an event stream that starts with a priming event', async (t) => {
     const { mcpUrl } = await startStatefulApp(t)
     const session = await initializeSession(mcpUrl)
@@ -195,6 +204,14 @@ describe('stateful Streamable HTTP: streams', () => {
 })
 
 describe('stateless Streamable HTTP: streams', () => {
+  test('progress a handler reports after its JSON answer went out is dropped harmlessly', async (t) => {
+    const { mcpUrl } = await startStatefulApp(t, { sessions: false })
+    const body = rpc('tools/call', { name: 'late', arguments: { key: 'stateless' }, _meta: { progressToken: 1 } }, 4)
+    const response = await post(mcpUrl, body, AUTH_HEADER)
+    assert.deepEqual(response.json.result.content, [{ type: 'text', text: 'answered' }])
+    assert.equal(await gates.wait('late:stateless'), 'ignored')
+  })
+
   test('a stateless answer stream carries keep-alive comments while its call runs', async (t) => {
     const { mcpUrl } = await startStatefulApp(t, { sessions: false, keepAliveMs: 20 })
     const stream = await openStream(t, mcpUrl, {
