@@ -51,7 +51,7 @@ export async function send (baseUrl: string, wire: WireRequest, timeoutMs = 10_0
  * Writes `bytes` on a plain socket, exactly as given (malformed HTTP included), and resolves with the status and
  * body of the first response once the server closes the connection or `ms` passes.
  */
-export async function sendRaw (baseUrl: string, bytes: string | Buffer, ms = 3000): Promise<{ status: number, text: string, json: any }> {
+export async function sendRaw (baseUrl: string, bytes: string | Buffer, ms = 3000): Promise<{ status: number, head: string, text: string, json: any }> {
   const { hostname, port } = new URL(baseUrl)
   return await new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname)
@@ -61,8 +61,9 @@ export async function sendRaw (baseUrl: string, bytes: string | Buffer, ms = 300
       socket.destroy()
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(received)?.[1] ?? 0)
       const split = received.indexOf('\r\n\r\n')
-      const text = split === -1 ? '' : received.slice(split + 4)
-      resolve({ status, text, json: parseJson(text) })
+      const head = split === -1 ? received : received.slice(0, split)
+      const text = split === -1 ? '' : Buffer.from(received.slice(split + 4), 'latin1').toString('utf8')
+      resolve({ status, head, text, json: parseJson(text) })
     }
     const timer = setTimeout(finish, ms)
     socket.setEncoding('latin1')
