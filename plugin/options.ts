@@ -9,7 +9,10 @@ import type { AnyPrompt } from './prompts/prompt-definition.js'
 import { configErrors } from './errors.js'
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js'
 
-const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)))
+const LogLevel = Type.Union([
+  Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
+  Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')
+])
 
 /** The data part of the options: one schema that is the type, the defaults and the runtime check. */
 export const McpConfigSchema = Type.Object({

@@ -48,7 +48,9 @@ export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLe
   async function refuse (request: FastifyRequest, reply: FastifyReply, refusal: Refusal): Promise<void> {
     const { message, challenge } = REFUSALS[refusal]
     const log = request.log as unknown as Record<string, (obj: object, msg: string) => void>
-    log[failureLogLevel]?.call(request.log, { reason: refusal, ip: request.ip, url: request.url }, 'MCP request refused by bearer auth')
+    // Without the query string: a client that put its token there must not have it logged by us.
+    const url = request.url.split('?', 1)[0]
+    log[failureLogLevel]?.call(request.log, { reason: refusal, ip: request.ip, url }, 'MCP request refused by bearer auth')
     await reply.code(401).header('www-authenticate', challenge).send(failure(null, ErrorCode.ServerError, message))
   }
 
