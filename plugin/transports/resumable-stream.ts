@@ -78,11 +78,14 @@ export class ResumableStream {
     previous?.end()
     this.connectedBefore = true
     const stream = openEventStream(reply, this.settings.maxBufferedBytes)
-    if (stream.isOpen) reply.raw.write(`id: ${eventId(this.id, this.log.reserve())}\nretry: ${this.settings.retryMs}\ndata: \n\n`)
-    const lost = afterSeq !== undefined && this.lastDropped > afterSeq
+    // The priming event and the replay go out in one write, past the overflow check: the event store's limits
+    // bound them, and they may well exceed what a client can read in one go.
+    let frames = `id: ${eventId(this.id, this.log.reserve())}\nretry: ${this.settings.retryMs}\ndata: \n\n`
     if (afterSeq !== undefined) {
-      for (const event of this.log.after(this, afterSeq)) stream.send('message', event.data, eventId(this.id, event.seq))
+      for (const event of this.log.after(this, afterSeq)) frames += `event: message\nid: ${eventId(this.id, event.seq)}\ndata: ${event.data}\n\n`
     }
+    if (stream.isOpen) reply.raw.write(frames)
+    const lost = afterSeq !== undefined && this.lastDropped > afterSeq
     if (this.done) {
       stream.end()
       return lost
@@ -92,6 +95,9 @@ export class ResumableStream {
     reply.raw.once('close', () => {
       stream.dispose()
       if (this.connection === stream) this.connection = undefined
+      if (stream.overflowed) {
+        reply.log.warn({ streamId: this.id, limitBytes: this.settings.maxBufferedBytes }, 'A client stopped reading its session stream; the connection was cut (it may resume)')
+      }
     })
     return lost
   }

@@ -7,6 +7,7 @@ import { statefulResources, statefulTools } from './stateful-tools.js'
 
 /**
  * The plugin with `streamable.sessions` on, the stateful test tools and a resource; closed when the test ends.
+ * `warnings` collects the messages the app logs at warn level and above.
  * Closing cuts every connection: fetch opens a spare socket after a stream is aborted, which an idle-only close
  * would wait a minute for.
  */
@@ -14,8 +15,10 @@ export async function startStatefulApp (
   t: TestContext,
   streamable: McpPluginOptions['streamable'] = {},
   options: Partial<McpPluginOptions> = {}
-): Promise<RunningApp & { mcpUrl: string }> {
-  const app = Fastify({ logger: false, forceCloseConnections: true })
+): Promise<RunningApp & { mcpUrl: string, warnings: string[] }> {
+  const warnings: string[] = []
+  const stream = { write (line: string) { warnings.push(JSON.parse(line).msg as string) } }
+  const app = Fastify({ logger: { level: 'warn', stream }, forceCloseConnections: true })
   await app.register(mcpPlugin, {
     auth: { tokens: [TOKEN] },
     tools: statefulTools,
@@ -26,7 +29,7 @@ export async function startStatefulApp (
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.after(async () => { await app.close() })
   const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
-  return { app, baseUrl, mcpUrl: `${baseUrl}/mcp` }
+  return { app, baseUrl, mcpUrl: `${baseUrl}/mcp`, warnings }
 }
 
 /** A raw session: its id, and a POST that carries it. */

@@ -88,6 +88,25 @@ export const late = defineTool({
   }
 })
 
+/**
+ * Waits a little (so its answer stream opens with the priming event alone), then sends `count` progress
+ * messages of about `size` bytes each, one per timer tick, then answers.
+ */
+export const flood = defineTool({
+  name: 'flood',
+  description: 'Sends large progress messages',
+  input: Type.Object({ count: Type.Integer({ minimum: 1 }), size: Type.Integer({ minimum: 1 }) }),
+  handler: async ({ count, size }, ctx) => {
+    const filler = 'x'.repeat(size)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    for (let i = 1; i <= count; i++) {
+      ctx.progress(i, count, filler)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    return `sent ${count}`
+  }
+})
+
 export const memo = defineResource({
   uri: 'memo://today',
   name: 'today',
@@ -95,5 +114,5 @@ export const memo = defineResource({
   handler: () => 'buy milk'
 })
 
-export const statefulTools: AnyTool[] = [...fixtureTools, phased, hold, askName, late]
+export const statefulTools: AnyTool[] = [...fixtureTools, phased, hold, askName, late, flood]
 export const statefulResources: AnyResource[] = [memo]

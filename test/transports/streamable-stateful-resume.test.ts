@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ServerResponse } from 'node:http'
+import { connect } from 'node:net'
 import { TOKEN } from '../helpers/app.js'
 import { rpc } from '../helpers/raw-http.js'
 import { getStream, initializeSession, postStream, startStatefulApp, waitUntil, type OpenStream } from '../helpers/stateful-http.js'
@@ -111,6 +112,38 @@ describe('stateful Streamable HTTP: resuming POST answers', () => {
     })
     assert.deepEqual(result.content, [{ type: 'text', text: 'passed sdk-resume' }])
     assert.deepEqual(seen, [1, 2, 3])
+  })
+})
+
+describe('stateful Streamable HTTP: a client that stops reading', () => {
+  test('is cut off past maxBufferedBytes, while the call finishes and its result can still be resumed', { timeout: 60_000 }, async (t) => {
+    const { app, baseUrl, mcpUrl, warnings } = await startStatefulApp(t, { maxBufferedBytes: 1024 })
+    const session = await initializeSession(mcpUrl)
+    const { port } = new URL(baseUrl)
+    const socket = connect(Number(port), '127.0.0.1')
+    t.after(() => { socket.destroy() })
+    const body = JSON.stringify(rpc('tools/call', { name: 'flood', arguments: { count: 400, size: 64 * 1024 }, _meta: { progressToken: 'f' } }, 11))
+    socket.write(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKEN}\r\nMcp-Session-Id: ${session.id}\r\n` +
+      `Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+    const primingId = await new Promise<string>((resolve, reject) => {
+      let received = ''
+      socket.setEncoding('utf8')
+      socket.on('error', reject)
+      socket.on('data', function onData (chunk: string) {
+        received += chunk
+        const match = /\nid: (\d+:\d+)\n/.exec(received)
+        if (match === null) return
+        socket.off('data', onData)
+        socket.pause()
+        resolve(match[1])
+      })
+    })
+    await waitUntil('the call to finish', () => app.mcp.status().inFlight === 0, 30_000)
+    assert.ok(warnings.some((message) => message.includes('stopped reading its session stream')), warnings.join('\n'))
+    assert.equal(app.mcp.status().sessions.streamableHttp, 1)
+    const resumed = await getStream(t, mcpUrl, session.id, primingId)
+    const events = await resumed.reader.rest()
+    assert.deepEqual(events.at(-1)?.message.result.content, [{ type: 'text', text: 'sent 400' }])
   })
 })
 
