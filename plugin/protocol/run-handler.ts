@@ -105,9 +105,14 @@ export async function runHandler<T> (
   })
 }
 
+/** The message of anything a handler threw; never throws itself, whatever was thrown (a getter, a null prototype). */
 export function errorMessage (error: unknown): string {
-  if (error instanceof Error) return error.message === '' ? error.name : error.message
-  return String(error)
+  try {
+    if (error instanceof Error) return error.message === '' ? error.name : String(error.message)
+    return String(error)
+  } catch {
+    return 'the handler threw a value that cannot be shown as text'
+  }
 }
 
 /**

@@ -92,8 +92,24 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
         env.log.error({ err: outcome.error, tool: name }, 'Tool handler threw')
         return toolError(errorMessage(outcome.error))
     }
-    const normalized = normalizeToolReturn(outcome.value)
+    try {
+      return resultOf(entry, outcome.value, env)
+    } catch (error) {
+      // A getter that throws, a cycle in structured content: the call fails as a tool error, nothing else does.
+      env.log.error({ tool: name, reason: errorMessage(error) }, 'Tool returned a result that cannot be sent')
+      return toolError(`Tool "${name}" returned a result that cannot be sent as JSON: ${errorMessage(error).split('\n')[0]}`)
+    }
+  }
+
+  /** Turns what a handler returned into the result to send, checked against the tool's output schema. */
+  function resultOf (entry: ToolEntry, value: unknown, env: CallEnv): CallToolResult {
+    const name = entry.definition.name
+    const normalized = normalizeToolReturn(value)
     if (normalized.kind === 'result') return normalized.result
+    if (normalized.kind === 'malformed') {
+      env.log.error({ tool: name, problem: normalized.problem }, 'Tool returned a malformed result')
+      return toolError(`Tool "${name}" returned a malformed result: ${normalized.problem}`)
+    }
     if (entry.output !== undefined) {
       const checked = entry.output.check(normalized.structured)
       if (!checked.ok) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { classifyMessage, ErrorCode, type JsonRpcRequest } from '../protocol/jsonrpc.js'
+import { classifyMessage, ErrorCode, failure, type JsonRpcRequest } from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import { SSE_PROTOCOL_VERSION } from '../protocol/versions.js'
 import type { SessionStore } from '../sessions/session-store.js'
@@ -64,7 +64,11 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     session.pendingRequests++
     dispatcher.handleRequest(request, env)
       .then((response) => { if (response !== undefined) session.send(response) })
-      .catch((error: unknown) => { env.log.error({ err: error, sessionId: session.id }, 'Could not send an SSE answer') })
+      .catch((error: unknown) => {
+        env.log.error({ err: error, sessionId: session.id }, 'Could not send an SSE answer')
+        // The client still gets an answer for its id, so that it does not wait forever.
+        session.send(failure(request.id, ErrorCode.InternalError, 'Internal error: the answer could not be sent; the failure was logged on the server'))
+      })
       .finally(() => {
         session.pendingRequests--
         leave()

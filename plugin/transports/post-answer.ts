@@ -4,6 +4,16 @@ import { openEventStream, type SseStream } from './sse-stream.js'
 import type { ResumableStream } from './resumable-stream.js'
 import type { StreamableSession } from './streamable-session.js'
 
+/** A JSON answer (204 for none), unless the client has gone: nothing is written to a closed connection. */
+function sendUnlessGone (reply: FastifyReply, response: JsonRpcResponse | undefined): FastifyReply | undefined {
+  if (reply.raw.destroyed) {
+    reply.hijack()
+    return undefined
+  }
+  if (response === undefined) return reply.code(204).send()
+  return reply.send(response)
+}
+
 /**
  * The answer to one stateless Streamable HTTP POST: a plain JSON response, unless the handler sends something
  * (progress, log messages) before its result; then the answer becomes an event stream that carries those and
@@ -34,8 +44,7 @@ export class PostAnswer {
       stream.end()
       return undefined
     }
-    if (response === undefined) return this.reply.code(204).send()
-    return this.reply.send(response)
+    return sendUnlessGone(this.reply, response)
   }
 }
 
@@ -80,7 +89,6 @@ export class SessionPostAnswer {
       stream.finish()
       return undefined
     }
-    if (response === undefined) return this.reply.code(204).send()
-    return this.reply.send(response)
+    return sendUnlessGone(this.reply, response)
   }
 }
