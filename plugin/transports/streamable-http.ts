@@ -2,19 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { classifyMessage, ErrorCode } from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import { isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS } from '../protocol/versions.js'
+import { MODERN_PROTOCOL_VERSION } from '../protocol/modern/envelope.js'
 import type { LegContext } from './leg-context.js'
 import { acceptsJsonAndEventStream, isJsonContentType, refusal, refuseWhileDraining } from './http-checks.js'
 import { PostAnswer } from './post-answer.js'
 import { createStatefulHandlers, exposeSessionHeader } from './streamable-stateful.js'
-
-/** An AbortSignal that fires if the client goes away before its answer was written; made only when asked for. */
-function clientGoneSignal (reply: FastifyReply): AbortSignal {
-  const controller = new AbortController()
-  const raw = reply.raw
-  if (raw.destroyed) controller.abort(new Error('The client closed the connection'))
-  else raw.once('close', () => { if (!raw.writableFinished) controller.abort(new Error('The client closed the connection')) })
-  return controller.signal
-}
+import { clientGoneSignal, createModernPostHandler, isModernPost } from './streamable-modern.js'
 
 /**
  * `/mcp` per the Streamable HTTP transport. Stateless by default: every POST stands alone, and GET and DELETE
@@ -27,8 +20,8 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
 
   function checkProtocolVersion (request: FastifyRequest): void {
     const version = request.headers['mcp-protocol-version']
-    if (version !== undefined && !isSupportedLegacyVersion(String(version))) {
-      throw refusal(app, 400, `Bad Request: unsupported MCP-Protocol-Version "${String(version)}"; this server supports ${LEGACY_PROTOCOL_VERSIONS.join(', ')}`)
+    if (version !== undefined && !isSupportedLegacyVersion(String(version)) && version !== MODERN_PROTOCOL_VERSION) {
+      throw refusal(app, 400, `Bad Request: unsupported MCP-Protocol-Version "${String(version)}"; this server supports ${[MODERN_PROTOCOL_VERSION, ...LEGACY_PROTOCOL_VERSIONS].join(', ')}`)
     }
   }
 
@@ -39,9 +32,10 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     if (!isJsonContentType(request.headers['content-type'])) {
       throw refusal(app, 415, 'Unsupported Media Type: send the JSON-RPC message with "Content-Type: application/json"')
     }
-    checkProtocolVersion(request)
   }
 
+  const modern = createModernPostHandler(app, leg)
+  app.addHook('preClose', async function endListenStreams () { modern.closeListens() })
   const stateful = config.streamable.sessions ? createStatefulHandlers(app, leg, checkProtocolVersion) : undefined
 
   async function postMcp (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
@@ -50,6 +44,11 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     if (classified.kind === 'invalid') {
       throw refusal(app, 400, `Invalid Request: ${classified.reason}`, ErrorCode.InvalidRequest, classified.id)
     }
+    if (classified.kind === 'request' && isModernPost(request, classified.message)) {
+      refuseWhileDraining(app, lifecycle, reply)
+      return await modern.post(request, reply, classified.message)
+    }
+    checkProtocolVersion(request)
     // While draining, new work is refused; a client's answers and cancellations still help calls in flight end.
     if (classified.kind === 'request') refuseWhileDraining(app, lifecycle, reply)
     if (stateful !== undefined) return await stateful.post(request, reply, classified)
