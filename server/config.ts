@@ -21,6 +21,17 @@ export interface ServerConfig {
   statefulIdleTimeoutMs: number
   shutdownGraceMs: number
   logLevel: string
+  /** Host names (or host:port) the MCP routes answer to; undefined for the plugin's default. */
+  allowedHosts: string[] | undefined
+  /** Origins browsers may call from (`*` for any); undefined for the plugin's default. */
+  allowedOrigins: string[] | undefined
+  /** Largest request body on the MCP routes, in bytes. */
+  bodyLimit: number
+  toolTimeoutMs: number
+  /** Sessions (SSE and stateful together) one identity may hold; undefined for no cap. */
+  maxSessionsPerIdentity: number | undefined
+  sseMaxInFlight: number
+  authFailureLogLevel: string
 }
 
 /** A mistake in the command line or environment: printed as is, exit code 1. */
@@ -48,6 +59,13 @@ Options (flag, then environment variable; the flag wins):
   (stateful cap)           MCP_STATEFUL_MAX_SESSIONS default 100
   (stateful idle timeout)  MCP_STATEFUL_IDLE_TIMEOUT_MS default 1800000 (30 minutes)
   (drain grace)            MCP_SHUTDOWN_GRACE_MS  default 8000
+  (hosts)                  MCP_ALLOWED_HOSTS      Host names the MCP routes answer to, comma-separated
+  (origins)                MCP_ALLOWED_ORIGINS    browser Origins allowed, comma-separated (* for any)
+  (body limit)             MCP_BODY_LIMIT         bytes, default 1048576 (1 MiB)
+  (tool timeout)           MCP_TOOL_TIMEOUT_MS    default 300000 (5 minutes); 0 for none
+  (sessions per caller)    MCP_MAX_SESSIONS_PER_IDENTITY  default none
+  (SSE requests running)   MCP_SSE_MAX_IN_FLIGHT  per session, default 32
+  (auth failure logs)      MCP_AUTH_FAILURE_LOG_LEVEL default warn
   --log-level <level>      LOG_LEVEL              default info
   --help, --version
 `
@@ -67,11 +85,43 @@ function integer (name: string, raw: string | undefined, fallback: number, min: 
   return value
 }
 
+function oneOf (name: string, raw: string | undefined, allowed: string[], fallback: string): string {
+  if (raw === undefined) return fallback
+  if (!allowed.includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`)
+  return raw
+}
+
 function flag (raw: string | undefined, name: string): boolean | undefined {
   if (raw === undefined) return undefined
   if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true
   if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false
   throw new ConfigError(`${name} must be 1 or 0 (true or false), got "${raw}"`)
+}
+
+function optionalInteger (name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  return raw === undefined ? undefined : integer(name, raw, min, min, max)
+}
+
+/** A comma-separated list; undefined when unset, refused when it names nothing. */
+function list (name: string, raw: string | undefined, check: (entry: string) => boolean, expected: string): string[] | undefined {
+  if (raw === undefined) return undefined
+  const entries = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')
+  if (entries.length === 0) throw new ConfigError(`${name} lists nothing: give ${expected}, separated by commas, or unset it`)
+  const wrong = entries.find((entry) => !check(entry))
+  if (wrong !== undefined) throw new ConfigError(`${name}: "${wrong}" is not ${expected}`)
+  return entries
+}
+
+const isHostName = (entry: string): boolean => /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(:\d{1,5})?$/i.test(entry)
+
+function isOrigin (entry: string): boolean {
+  if (entry === '*') return true
+  try {
+    const url = new URL(entry)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === entry.replace(/\/$/, '').toLowerCase()
+  } catch {
+    return false
+  }
 }
 
 /** Printable ASCII without spaces: what fits in `Authorization: Bearer <token>`. The message never shows the token. */
@@ -178,7 +228,14 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ServerConf
     statefulMaxSessions: integer('MCP_STATEFUL_MAX_SESSIONS', fromEnv(env, 'MCP_STATEFUL_MAX_SESSIONS'), 100, 1, 100_000),
     statefulIdleTimeoutMs: integer('MCP_STATEFUL_IDLE_TIMEOUT_MS', fromEnv(env, 'MCP_STATEFUL_IDLE_TIMEOUT_MS'), 30 * 60_000, 1, 7 * 24 * 3_600_000),
     shutdownGraceMs: integer('MCP_SHUTDOWN_GRACE_MS', fromEnv(env, 'MCP_SHUTDOWN_GRACE_MS'), 8_000, 0, 600_000),
-    logLevel
+    logLevel,
+    allowedHosts: list('MCP_ALLOWED_HOSTS', fromEnv(env, 'MCP_ALLOWED_HOSTS'), isHostName, 'a host name such as mcp.example.com or mcp.example.com:8443'),
+    allowedOrigins: list('MCP_ALLOWED_ORIGINS', fromEnv(env, 'MCP_ALLOWED_ORIGINS'), isOrigin, 'an origin such as https://app.example.com, or *'),
+    bodyLimit: integer('MCP_BODY_LIMIT', fromEnv(env, 'MCP_BODY_LIMIT'), 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    toolTimeoutMs: integer('MCP_TOOL_TIMEOUT_MS', fromEnv(env, 'MCP_TOOL_TIMEOUT_MS'), 300_000, 0, 24 * 3_600_000),
+    maxSessionsPerIdentity: optionalInteger('MCP_MAX_SESSIONS_PER_IDENTITY', fromEnv(env, 'MCP_MAX_SESSIONS_PER_IDENTITY'), 1, 100_000),
+    sseMaxInFlight: integer('MCP_SSE_MAX_IN_FLIGHT', fromEnv(env, 'MCP_SSE_MAX_IN_FLIGHT'), 32, 1, 10_000),
+    authFailureLogLevel: oneOf('MCP_AUTH_FAILURE_LOG_LEVEL', fromEnv(env, 'MCP_AUTH_FAILURE_LOG_LEVEL'), LOG_LEVELS, 'warn')
   }
 }
 

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import mcpPlugin, { type AnyTool, type AuthOption } from '../plugin/index.js'
+import mcpPlugin, { type AnyTool, type AuthOption, type McpPluginOptions } from '../plugin/index.js'
 import { generateKey } from './generate-key.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
@@ -21,6 +21,19 @@ function chooseAuth (config: ServerConfig): { auth: AuthOption, generatedToken?:
   }
 }
 
+/** The guards and limits of the server's config, as plugin options (the unset ones left to the plugin's defaults). */
+function limitOptions (config: ServerConfig): Partial<McpPluginOptions> {
+  const options: Partial<McpPluginOptions> = {
+    bodyLimit: config.bodyLimit,
+    toolTimeoutMs: config.toolTimeoutMs,
+    authFailureLogLevel: config.authFailureLogLevel as McpPluginOptions['authFailureLogLevel']
+  }
+  if (config.allowedHosts !== undefined) options.allowedHosts = config.allowedHosts
+  if (config.allowedOrigins !== undefined) options.allowedOrigins = config.allowedOrigins
+  if (config.maxSessionsPerIdentity !== undefined) options.maxSessionsPerIdentity = config.maxSessionsPerIdentity
+  return options
+}
+
 export async function startHttpServer (config: ServerConfig): Promise<void> {
   const chosen = chooseAuth(config)
   if ('refusal' in chosen) {
@@ -40,8 +53,9 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     resources: loaded?.resources,
     prompts: loaded?.prompts,
     routes: { sse: config.sse },
-    sse: { maxSessions: config.sseMaxSessions, idleTimeoutMs: config.sseIdleTimeoutMs },
-    streamable: { sessions: config.stateful, maxSessions: config.statefulMaxSessions, idleTimeoutMs: config.statefulIdleTimeoutMs }
+    sse: { maxSessions: config.sseMaxSessions, idleTimeoutMs: config.sseIdleTimeoutMs, maxInFlight: config.sseMaxInFlight },
+    streamable: { sessions: config.stateful, maxSessions: config.statefulMaxSessions, idleTimeoutMs: config.statefulIdleTimeoutMs },
+    ...limitOptions(config)
   })
 
   if (!isLoopback(config.host)) {

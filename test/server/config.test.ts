@@ -40,7 +40,14 @@ test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens
     statefulMaxSessions: 100,
     statefulIdleTimeoutMs: 1_800_000,
     shutdownGraceMs: 8_000,
-    logLevel: 'info'
+    logLevel: 'info',
+    allowedHosts: undefined,
+    allowedOrigins: undefined,
+    bodyLimit: 1_048_576,
+    toolTimeoutMs: 300_000,
+    maxSessionsPerIdentity: undefined,
+    sseMaxInFlight: 32,
+    authFailureLogLevel: 'warn'
   })
 })
 

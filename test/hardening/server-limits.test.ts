@@ -1,0 +1,88 @@
+import { test, describe } from 'node:test'
+import assert from 'node:assert/strict'
+import { ConfigError, parseConfig } from '../../server/config.js'
+import { spawnServer } from '../helpers/spawn-server.js'
+import { MCP_HEADERS, rpc } from '../helpers/raw-http.js'
+import { openSse } from '../helpers/sse-client.js'
+import { TOKEN, TOOLS_FIXTURE, waitFor } from '../server/support.js'
+import { send } from './support.js'
+
+const AUTH = { authorization: `Bearer ${TOKEN}` }
+const HEADERS = { ...MCP_HEADERS, ...AUTH }
+
+function refused (env: Record<string, string>, message: RegExp): void {
+  assert.throws(() => parseConfig([], env), (error: Error) => {
+    assert.ok(error instanceof ConfigError, `${JSON.stringify(env)}: a ConfigError`)
+    assert.match(error.message, message)
+    return true
+  })
+}
+
+describe('node server guards and limits', () => {
+  test('the guards and limits come from the environment', () => {
+    const config = parseConfig([], {
+      MCP_ALLOWED_HOSTS: 'mcp.example.com, mcp.example.com:8443,[::1]:3100',
+      MCP_ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173',
+      MCP_BODY_LIMIT: '65536',
+      MCP_TOOL_TIMEOUT_MS: '0',
+      MCP_MAX_SESSIONS_PER_IDENTITY: '3',
+      MCP_SSE_MAX_IN_FLIGHT: '4',
+      MCP_AUTH_FAILURE_LOG_LEVEL: 'info'
+    })
+    assert.deepEqual(config.allowedHosts, ['mcp.example.com', 'mcp.example.com:8443', '[::1]:3100'])
+    assert.deepEqual(config.allowedOrigins, ['https://app.example.com', 'http://localhost:5173'])
+    assert.deepEqual([config.bodyLimit, config.toolTimeoutMs, config.maxSessionsPerIdentity, config.sseMaxInFlight, config.authFailureLogLevel],
+      [65_536, 0, 3, 4, 'info'])
+  })
+
+  test('bad guard and limit settings are refused with the variable\'s name', () => {
+    refused({ MCP_ALLOWED_HOSTS: 'https://mcp.example.com' }, /MCP_ALLOWED_HOSTS: "https:\/\/mcp.example.com" is not a host name/)
+    refused({ MCP_ALLOWED_HOSTS: ' , ' }, /MCP_ALLOWED_HOSTS lists nothing/)
+    refused({ MCP_ALLOWED_ORIGINS: 'app.example.com' }, /MCP_ALLOWED_ORIGINS: "app.example.com" is not an origin/)
+    refused({ MCP_ALLOWED_ORIGINS: 'https://app.example.com/path' }, /is not an origin/)
+    refused({ MCP_BODY_LIMIT: '1mb' }, /MCP_BODY_LIMIT must be a whole number from 1024/)
+    refused({ MCP_TOOL_TIMEOUT_MS: '-1' }, /MCP_TOOL_TIMEOUT_MS must be a whole number from 0/)
+    refused({ MCP_MAX_SESSIONS_PER_IDENTITY: '0' }, /MCP_MAX_SESSIONS_PER_IDENTITY must be a whole number from 1/)
+    refused({ MCP_SSE_MAX_IN_FLIGHT: 'many' }, /MCP_SSE_MAX_IN_FLIGHT/)
+    refused({ MCP_AUTH_FAILURE_LOG_LEVEL: 'loud' }, /MCP_AUTH_FAILURE_LOG_LEVEL must be one of fatal, error, warn/)
+  })
+
+  test('MCP_ALLOWED_HOSTS and MCP_ALLOWED_ORIGINS guard the spawned server\'s MCP routes', { timeout: 30_000 }, async (t) => {
+    const server = await spawnServer(t, [], { MCP_TOKEN: TOKEN, MCP_ALLOWED_HOSTS: 'mcp.example.com', MCP_ALLOWED_ORIGINS: 'https://app.example.com' })
+    const ping = async (headers: Record<string, string>): Promise<number> =>
+      (await send(server.baseUrl, { path: '/mcp', headers: { ...HEADERS, ...headers }, body: rpc('ping') })).status
+    assert.equal(await ping({ host: 'mcp.example.com' }), 200)
+    assert.equal(await ping({}), 403, 'the loopback address is not in the list')
+    assert.equal(await ping({ host: 'evil.example' }), 403)
+    assert.equal(await ping({ host: 'mcp.example.com', origin: 'https://app.example.com' }), 200)
+    assert.equal(await ping({ host: 'mcp.example.com', origin: 'https://evil.example' }), 403)
+    assert.equal((await send(server.baseUrl, { method: 'GET', path: '/health' })).status, 200, '/health is not guarded')
+  })
+
+  test('MCP_BODY_LIMIT, MCP_TOOL_TIMEOUT_MS, MCP_SSE_MAX_IN_FLIGHT, MCP_MAX_SESSIONS_PER_IDENTITY and MCP_AUTH_FAILURE_LOG_LEVEL reach the plugin', { timeout: 30_000 }, async (t) => {
+    const server = await spawnServer(t, ['--tools', TOOLS_FIXTURE], {
+      MCP_TOKEN: TOKEN,
+      MCP_BODY_LIMIT: '2048',
+      MCP_TOOL_TIMEOUT_MS: '1000',
+      MCP_SSE_MAX_IN_FLIGHT: '1',
+      MCP_MAX_SESSIONS_PER_IDENTITY: '1',
+      MCP_AUTH_FAILURE_LOG_LEVEL: 'error'
+    })
+    const big = await send(server.baseUrl, { path: '/mcp', headers: HEADERS, body: rpc('ping', { padding: 'x'.repeat(4096) }) })
+    assert.equal(big.status, 413)
+
+    const session = await openSse(t, server.baseUrl, AUTH)
+    const second = await send(server.baseUrl, { method: 'GET', path: '/sse', headers: AUTH })
+    assert.equal(second.status, 429, 'one session per identity')
+
+    assert.equal((await session.send(rpc('tools/call', { name: 'slow', arguments: { ms: 5000 } }, 'slow'), AUTH)).status, 202)
+    assert.equal((await session.send(rpc('ping', undefined, 'busy'), AUTH)).status, 429, 'one request running per SSE session')
+    const timedOut = await session.nextMessage()
+    assert.equal(timedOut.id, 'slow')
+    assert.match(timedOut.result.content[0].text, /timed out after 1000 ms/)
+
+    await send(server.baseUrl, { path: '/mcp', headers: MCP_HEADERS, body: rpc('ping') })
+    const line = await waitFor('the refusal in the log', () => server.stdout().split('\n').find((text) => text.includes('refused by bearer auth')))
+    assert.equal(JSON.parse(line).level, 50)
+  })
+})
