@@ -1,13 +1,14 @@
 /**
  * `npm run test:conformance`: runs the official MCP conformance suite (its server scenarios) against
- * `node server --tools dist/test/conformance/fixture.js`, once per server mode, and fails when the suite does.
+ * `node server --tools dist/test/conformance/fixture.js`: each protocol era against each server mode, failing when
+ * the suite does.
  * Builds nothing: run it after `tsc`. Results land in conformance-results/<time>-<mode>/ (one checks.json per
  * scenario), with the server's log beside them.
  *
  * It lives outside test/ because Node 20's `node --test dist/test/` runs every .js file under a directory
  * named test, and this is not a unit test.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,12 +16,25 @@ import { fileURLToPath } from 'node:url'
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const FIXTURE = join('dist', 'test', 'conformance', 'fixture.js')
 const RESULTS_DIR = 'conformance-results'
-/** The suite, pinned. 0.1.x covers the 2025 revisions; it needs Node 22, which npx fetches as a package. */
-const SUITE_COMMAND = ['-y', '-p', 'node@22', '-p', '@modelcontextprotocol/conformance@0.1.16', 'conformance', 'server', '--suite', 'all']
-/** Every server mode to cover. A mode whose flags `node server --help` does not list yet is skipped, with a note. */
-const MODES: ReadonlyArray<{ name: string, flags: readonly string[] }> = [
-  { name: 'stateless', flags: [] },
-  { name: 'stateful', flags: ['--stateful'] }
+/** The suite, pinned; it needs Node 22, which npx fetches as a package. 0.1.x covers the 2025 revisions, the 0.2
+ * prereleases add the 2026-07-28 revision. */
+const SUITE_2025 = ['-y', '-p', 'node@22', '-p', '@modelcontextprotocol/conformance@0.1.16', 'conformance', 'server', '--suite', 'all']
+const SUITE_02 = ['-y', '-p', 'node@22', '-p', '@modelcontextprotocol/conformance@0.2.0-alpha.12', 'conformance', 'server']
+
+interface Run {
+  name: string
+  /** Flags for `node server` besides the fixture, port and --no-auth. */
+  flags: readonly string[]
+  suite: readonly string[]
+}
+
+/** Every run: each era against each server mode. A run's baseline is test/conformance/expected-failures-<name>.yml. */
+const RUNS: readonly Run[] = [
+  { name: 'stateless', flags: [], suite: SUITE_2025 },
+  { name: 'stateful', flags: ['--stateful'], suite: SUITE_2025 },
+  { name: '2025-11-25-stateful', flags: ['--stateful'], suite: [...SUITE_02, '--requirements', '2025-11-25'] },
+  { name: '2026-07-28-stateless', flags: [], suite: [...SUITE_02, '--spec-version', '2026-07-28', '--suite', 'all'] },
+  { name: '2026-07-28-stateful', flags: ['--stateful'], suite: [...SUITE_02, '--spec-version', '2026-07-28', '--suite', 'all'] }
 ]
 const START_TIMEOUT_MS = 15_000
 /** A green run takes seconds; every server-to-client request left unanswered costs the suite 60 s. */
@@ -34,16 +48,6 @@ function say (text: string): void {
 function exited (child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
   return new Promise((resolve) => child.once('exit', (code) => { resolve(code) }))
-}
-
-/** The modes whose flags this build of `node server` accepts. */
-function availableModes (): typeof MODES {
-  const help = spawnSync(process.execPath, ['server', '--help'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout
-  return MODES.filter((mode) => {
-    const missing = mode.flags.filter((flag) => !help.includes(flag))
-    if (missing.length > 0) say(`Skipping the ${mode.name} mode: node server does not accept ${missing.join(' ')} yet`)
-    return missing.length === 0
-  })
 }
 
 /** `--expected-failures <file>` when the mode's baseline lists any scenario (an empty list means none). */
@@ -89,19 +93,19 @@ async function stopServer (child: ChildProcess): Promise<void> {
 }
 
 /** Runs the suite, echoing its output; resolves with its exit code (1 when it had to be stopped). */
-async function runSuite (url: string, outDir: string, baseline: string[], log: WriteStream): Promise<number> {
-  const args = [...SUITE_COMMAND, '--url', url, '-o', outDir, ...baseline]
+async function runSuite (suite: readonly string[], url: string, outDir: string, baseline: string[], log: WriteStream): Promise<number> {
+  const args = [...suite, '--url', url, '-o', outDir, ...baseline]
   say(`$ npx ${args.join(' ')}`)
   // Its own process group, so that a timeout stops npx and the suite it started together.
-  const suite = spawn('npx', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  for (const stream of [suite.stdout, suite.stderr]) {
+  const child = spawn('npx', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  for (const stream of [child.stdout, child.stderr]) {
     stream.on('data', (chunk: Buffer) => { process.stdout.write(chunk); log.write(chunk) })
   }
   const timer = setTimeout(() => {
     say(`The suite did not finish within ${SUITE_TIMEOUT_MS / 60_000} minutes: stopping it`)
-    if (suite.pid !== undefined) process.kill(-suite.pid, 'SIGKILL')
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
   }, SUITE_TIMEOUT_MS)
-  const code = await exited(suite)
+  const code = await exited(child)
   clearTimeout(timer)
   return code ?? 1
 }
@@ -124,17 +128,17 @@ function printProblems (outDir: string): void {
   if (lines.length > 0) say(`\nFailed and warning checks (details in ${outDir}/*/checks.json):\n${lines.join('\n')}`)
 }
 
-async function runMode (mode: { name: string, flags: readonly string[] }, stamp: string): Promise<boolean> {
+async function runMode (mode: Run, stamp: string): Promise<boolean> {
   const outDir = join(RESULTS_DIR, `${stamp}-${mode.name}`)
   mkdirSync(join(REPO_ROOT, outDir), { recursive: true })
   const log = createWriteStream(join(REPO_ROOT, outDir, 'server.log'))
-  say(`\n=== Conformance, ${mode.name} mode ===`)
+  say(`\n=== Conformance, ${mode.name} ===`)
   let server: ChildProcess | undefined
   try {
     const started = await startServer(mode.flags, log)
     server = started.child
     say(`node server ${['--no-auth', ...mode.flags].join(' ')} listens on ${started.address} (log: ${outDir}/server.log)`)
-    const code = await runSuite(`${started.address}/mcp`, outDir, baselineArgs(mode.name), log)
+    const code = await runSuite(mode.suite, `${started.address}/mcp`, outDir, baselineArgs(mode.name), log)
     printProblems(join(REPO_ROOT, outDir))
     return code === 0
   } catch (error) {
@@ -153,7 +157,7 @@ async function main (): Promise<number> {
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   const outcomes: Array<[string, boolean]> = []
-  for (const mode of availableModes()) outcomes.push([mode.name, await runMode(mode, stamp)])
+  for (const run of RUNS) outcomes.push([run.name, await runMode(run, stamp)])
   say('\n=== Conformance outcome ===')
   for (const [name, passed] of outcomes) say(`${name}: ${passed ? 'passed' : 'FAILED'}`)
   return outcomes.every(([, passed]) => passed) ? 0 : 1

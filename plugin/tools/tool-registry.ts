@@ -13,12 +13,28 @@ interface ToolEntry {
   descriptor: Tool
   input: CompiledSchema
   output: CompiledSchema | undefined
+  paramHeaders: readonly ParamHeader[]
+}
+
+/** An argument the 2026 era also carries in an `Mcp-Param-<name>` header (`"x-mcp-header": "<name>"` in its schema). */
+export interface ParamHeader {
+  property: string
+  header: string
+}
+
+function paramHeadersOf (input: unknown): ParamHeader[] {
+  const properties = (input as { properties?: Record<string, Record<string, unknown>> }).properties ?? {}
+  return Object.entries(properties)
+    .filter(([, schema]) => typeof schema?.['x-mcp-header'] === 'string')
+    .map(([property, schema]) => ({ property, header: `mcp-param-${String(schema['x-mcp-header']).toLowerCase()}` }))
 }
 
 export interface ToolRegistry {
   readonly size: number
   /** The `tools/list` result; built once. */
   list: () => { tools: Tool[] }
+  /** Arguments of the tool that travel in headers too (2026 era); empty for an unknown tool. */
+  paramHeaders: (name: string) => readonly ParamHeader[]
   /** Handles `tools/call`. Throws JsonRpcError for protocol errors; tool failures are `isError` results. */
   call: (request: JsonRpcRequest, env: CallEnv) => Promise<CallToolResult | undefined>
 }
@@ -58,7 +74,8 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
       definition: tool,
       descriptor: describe(tool),
       input: compileSchema(tool.input),
-      output: tool.output === undefined ? undefined : compileSchema(tool.output)
+      output: tool.output === undefined ? undefined : compileSchema(tool.output),
+      paramHeaders: paramHeadersOf(tool.input)
     })
   }
   const listResult = { tools: [...entries.values()].map((entry) => entry.descriptor) }
@@ -120,5 +137,5 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
     return structuredResult(normalized.structured)
   }
 
-  return { size: entries.size, list: () => listResult, call }
+  return { size: entries.size, list: () => listResult, paramHeaders: (name) => entries.get(name)?.paramHeaders ?? [], call }
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { success, type JsonRpcRequest } from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import { declaresModernEra, MODERN_PROTOCOL_VERSION } from '../protocol/modern/envelope.js'
-import { checkModernHttpRequest, modernHttpStatus } from '../protocol/modern/http-rules.js'
+import { checkModernHttpRequest, checkParamHeaders, modernHttpStatus } from '../protocol/modern/http-rules.js'
 import type { LegContext } from './leg-context.js'
 import { PostAnswer } from './post-answer.js'
 
@@ -69,6 +69,10 @@ export function createModernPostHandler (app: FastifyInstance, leg: LegContext):
   async function post (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<FastifyReply | undefined> {
     const checked = checkModernHttpRequest(request.headers, message)
     if ('jsonrpc' in checked) return await reply.code(400).send(checked)
+    if (message.method === 'tools/call' && typeof message.params?.name === 'string') {
+      const refused = checkParamHeaders(request.headers, message, dispatcher.tools.paramHeaders(message.params.name))
+      if (refused !== undefined) return await reply.code(400).send(refused)
+    }
     const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
     if (message.method === 'subscriptions/listen') return listen(reply, message, answer)
     const leave = lifecycle.enter()

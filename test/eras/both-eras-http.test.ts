@@ -177,6 +177,21 @@ describe('the 2026-07-28 wire rules over raw HTTP', () => {
     assert.equal(broken.status, 400)
   })
 
+  test('an argument marked x-mcp-header must be repeated in its Mcp-Param header', async (t) => {
+    const { baseUrl } = await startApp(t)
+    const body = rpc('tools/call', { name: 'route', arguments: { region: 'eu-west' }, _meta: META }, 21)
+    const headers = modernHeaders('tools/call', 'route')
+    const encoded = `=?base64?${Buffer.from('eu-west').toString('base64')}?=`
+    assert.equal((await post(`${baseUrl}/mcp`, body, { ...headers, 'mcp-param-region': 'eu-west' })).json.result.content[0].text, 'routed to eu-west')
+    assert.equal((await post(`${baseUrl}/mcp`, body, { ...headers, 'mcp-param-region': encoded })).status, 200)
+    for (const value of [undefined, 'us-east', '=?base64?ZXU!!?=']) {
+      const response = await post(`${baseUrl}/mcp`, body, value === undefined ? headers : { ...headers, 'mcp-param-region': value })
+      assert.equal(response.status, 400, String(value))
+      assert.equal(response.json.error.code, -32020)
+      assert.match(response.json.error.message, /mcp-param-region/)
+    }
+  })
+
   test('an error from a handler travels with 200, and the server keeps serving', async (t) => {
     const { baseUrl } = await startApp(t)
     const response = await post(`${baseUrl}/mcp`, rpc('tools/call', { name: 'nope', _meta: META }, 18), modernHeaders('tools/call', 'nope'))

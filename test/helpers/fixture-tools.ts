@@ -92,4 +92,12 @@ export const survey = defineTool({
     return `${String(name.content?.name)} likes ${String(color.content?.color)}`
   }
 })
-export const fixtureTools: AnyTool[] = [add, echo, fail, whoami, countdown, slow, greet, survey]
+/** An argument that the 2026 era also carries in the Mcp-Param-Region header. */
+export const route = defineTool({
+  name: 'route',
+  description: 'Names the region a request is routed to',
+  input: Type.Object({ region: Type.String({ 'x-mcp-header': 'Region' }) }),
+  handler: ({ region }) => `routed to ${region}`
+})
+
+export const fixtureTools: AnyTool[] = [add, echo, fail, whoami, countdown, slow, greet, survey, route]

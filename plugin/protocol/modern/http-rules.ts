@@ -54,6 +54,24 @@ export function checkModernHttpRequest (headers: Headers, request: JsonRpcReques
   return envelope
 }
 
+/**
+ * Arguments mirrored in `Mcp-Param-*` headers (so proxies can route on them) must be present and equal to the
+ * body's value, base64-decoded when sent as `=?base64?...?=`.
+ */
+export function checkParamHeaders (headers: Headers, request: JsonRpcRequest, params: ReadonlyArray<{ property: string, header: string }>): JsonRpcFailure | undefined {
+  const args = request.params?.arguments as Record<string, unknown> | undefined
+  for (const { property, header: name } of params) {
+    const value = args?.[property]
+    if (value === undefined) continue
+    const raw = header(headers, name)
+    if (raw === undefined) return mismatch(request, `the ${name} header is required: it must repeat the "${property}" argument`)
+    const given = decodeHeaderValue(raw)
+    if (given === undefined) return mismatch(request, `the ${name} header is not valid base64 inside =?base64?...?=`)
+    if (given !== String(value)) return mismatch(request, `the ${name} header must equal the "${property}" argument`)
+  }
+  return undefined
+}
+
 /** The HTTP status a 2026-era response travels with: 404 for unknown methods, 400 for envelope errors. */
 export function modernHttpStatus (response: JsonRpcResponse): number {
   if (!('error' in response)) return 200
