@@ -12,10 +12,8 @@ import { assertJsonRpcMessage, assertJsonRpcResponse, send, sendRaw, watchProces
  * the HTTP status, and either a JSON-RPC error `code` whose message matches `message`, or `code: null` for an
  * answer that is not a JSON-RPC error (a result or an empty 202, or a refusal by Node's HTTP parser or Fastify's
  * router before any MCP code ran), whose body text must match `message`. After every row the server must still
- * answer a ping, and after each table it must still answer ping and initialize.
- *
- * Not covered: the 2026-07-28 era on HTTP. POST /mcp refuses `MCP-Protocol-Version: 2026-07-28` and does not
- * apply the revision's header rules yet (plugin/protocol/modern/http-rules.ts is not wired into the transport).
+ * answer a ping, and after each table it must still answer ping and initialize. The stateless /mcp table has
+ * 2026-07-28 rows too: requests whose `_meta` declares that era, checked against the revision's header rules.
  */
 interface Row {
   description: string
@@ -34,6 +32,8 @@ const JSON_HEADERS: OutgoingHttpHeaders = { ...MCP_HEADERS, ...AUTH_HEADER }
 const PING = JSON.stringify(rpc('ping', undefined, 1))
 const LIMIT = 64 * 1024
 
+const HEADER_MISMATCH = -32020
+const UNSUPPORTED_VERSION = -32022
 const PARSE_ERROR = -32700
 const INVALID_REQUEST = -32600
 const METHOD_NOT_FOUND = -32601
@@ -182,6 +182,39 @@ function parserRows (host: string, path: string): Row[] {
   ]
 }
 
+const MODERN = '2026-07-28'
+const MODERN_META = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} }
+
+/** A 2026-07-28 request: the era in `_meta` and the revision's headers, any of them replaced or dropped (null). */
+function modern (method: string, params: Record<string, unknown> = {}, headers: Record<string, string | null> = {}, meta: Record<string, unknown> = MODERN_META): WireRequest {
+  return postWith('/mcp', rpc(method, { ...params, _meta: meta }, `modern-${method}`), { 'mcp-protocol-version': MODERN, 'mcp-method': method, ...headers })
+}
+
+/** 2026-07-28 requests that break the revision's rules on Streamable HTTP, and a few that keep them. */
+function modernRows (): Row[] {
+  const add = { name: 'add', arguments: { a: 1, b: 2 } }
+  const mismatch = (description: string, request: WireRequest, message: RegExp): Row => ({ description, request, status: 400, code: HEADER_MISMATCH, message })
+  return [
+    mismatch('2026-07-28: a request without MCP-Protocol-Version gets 400 with -32020', modern('tools/list', {}, { 'mcp-protocol-version': null }), /the MCP-Protocol-Version header is required on every 2026-07-28 request/),
+    mismatch('2026-07-28: a header version that differs from _meta gets 400 with -32020', modern('tools/list', {}, { 'mcp-protocol-version': '2025-11-25' }), /MCP-Protocol-Version "2025-11-25" differs from _meta protocolVersion "2026-07-28"/),
+    mismatch('2026-07-28: a request without Mcp-Method gets 400 with -32020', modern('tools/list', {}, { 'mcp-method': null }), /the Mcp-Method header must repeat the body's method "tools\/list"$/),
+    mismatch('2026-07-28: an Mcp-Method naming another method gets 400 with -32020', modern('tools/list', {}, { 'mcp-method': 'tools/call' }), /must repeat the body's method "tools\/list", got "tools\/call"/),
+    mismatch('2026-07-28: tools/call without Mcp-Name gets 400 with -32020', modern('tools/call', add), /the Mcp-Name header must repeat "add"/),
+    mismatch('2026-07-28: an Mcp-Name naming another tool gets 400 with -32020', modern('tools/call', add, { 'mcp-name': 'echo' }), /the Mcp-Name header must repeat "add"/),
+    mismatch('2026-07-28: an Mcp-Name that is not valid base64 gets 400 with -32020', modern('tools/call', add, { 'mcp-name': '=?base64?!!!?=' }), /the Mcp-Name header must repeat "add"/),
+    { description: '2026-07-28: a header-only 2026 request without _meta gets 400 with -32602', request: postWith('/mcp', rpc('tools/list', {}, 'no-meta'), { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' }), status: 400, code: INVALID_PARAMS, message: /every 2026-07-28 request needs params._meta/, id: 'no-meta' },
+    { description: '2026-07-28: _meta without clientCapabilities gets 400 with -32602', request: modern('tools/list', {}, {}, { 'io.modelcontextprotocol/protocolVersion': MODERN }), status: 400, code: INVALID_PARAMS, message: /params._meta needs "io.modelcontextprotocol\/clientCapabilities"/ },
+    { description: '2026-07-28: clientCapabilities that are not an object get 400 with -32602', request: modern('tools/list', {}, {}, { ...MODERN_META, 'io.modelcontextprotocol/clientCapabilities': 'all' }), status: 400, code: INVALID_PARAMS, message: /clientCapabilities/ },
+    { description: '2026-07-28: a _meta protocolVersion that is not a string gets 400 with -32602', request: modern('tools/list', {}, {}, { ...MODERN_META, 'io.modelcontextprotocol/protocolVersion': 2026 }), status: 400, code: INVALID_PARAMS, message: /needs "io.modelcontextprotocol\/protocolVersion" \(a string/ },
+    { description: '2026-07-28: an unknown later revision gets 400 with -32022 naming the supported ones', request: modern('tools/list', {}, { 'mcp-protocol-version': '2099-01-01' }, { ...MODERN_META, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' }), status: 400, code: UNSUPPORTED_VERSION, message: /Unsupported protocol version "2099-01-01": this server speaks 2026-07-28/ },
+    { description: '2026-07-28: an unknown method gets 404 with -32601', request: modern('tools/destroy'), status: 404, code: METHOD_NOT_FOUND, message: /Method not found/ },
+    { description: '2026-07-28: initialize, removed in this era, gets 404 with -32601', request: modern('initialize', { protocolVersion: MODERN, capabilities: {}, clientInfo: { name: 'x', version: '1' } }), status: 404, code: METHOD_NOT_FOUND, message: /initialize/ },
+    { description: '2026-07-28: wrong argument types are a tool error', request: modern('tools/call', { name: 'add', arguments: { a: 'one' } }, { 'mcp-name': 'add' }), status: 200, code: null, message: /"isError":true.*\/a must be number|\/a must be number.*"isError":true/ },
+    { description: '2026-07-28: an Mcp-Name in base64 is accepted', request: modern('tools/call', add, { 'mcp-name': `=?base64?${Buffer.from('add').toString('base64')}?=` }), status: 200, code: null, message: /"structuredContent":\{"sum":3\}.*"resultType":"complete"/ },
+    { description: '2026-07-28: a notification under the 2026 header gets 202', request: postWith('/mcp', { jsonrpc: '2.0', method: 'notifications/unheard-of' }, { 'mcp-protocol-version': MODERN }), status: 202, code: null, message: /^$/ }
+  ]
+}
+
 /** Sends one row and returns what failed, or nothing when the row held. */
 async function check (baseUrl: string, row: Row): Promise<string | undefined> {
   let response: WireResponse | { status: number, head: string, text: string, json: any, headers?: undefined }
@@ -269,7 +302,7 @@ describe('bad input on POST /mcp (stateless)', () => {
         request: postWith(path, PING, { 'mcp-protocol-version': version }),
         status: 400,
         code: SERVER_ERROR,
-        message: /unsupported MCP-Protocol-Version .*this server supports 2025-11-25, 2025-06-18/
+        message: /unsupported MCP-Protocol-Version .*this server supports 2026-07-28, 2025-11-25, 2025-06-18/
       })),
       { description: 'a supported older MCP-Protocol-Version is served', request: postWith(path, PING, { 'mcp-protocol-version': '2025-03-26' }), status: 200, code: null, message: /"result":\{\}/ },
       { description: 'a garbage Mcp-Session-Id is ignored by a stateless server', request: postWith(path, PING, { 'mcp-session-id': '../../etc/passwd' }), status: 200, code: null, message: /"result":\{\}/ },
@@ -293,7 +326,8 @@ describe('bad input on POST /mcp (stateless)', () => {
       { description: 'GET /mcp on a stateless server gets 405 with Allow: POST', request: { method: 'GET', path, headers: { ...AUTH_HEADER, accept: 'text/event-stream' } }, status: 405, code: SERVER_ERROR, message: /Method Not Allowed/, headers: { allow: /^POST$/ } },
       { description: 'DELETE /mcp on a stateless server gets 405', request: { method: 'DELETE', path, headers: AUTH_HEADER }, status: 405, code: SERVER_ERROR, message: /Method Not Allowed/ },
       { description: 'PUT /mcp is not a route: Fastify\'s 404', request: { ...postWith(path, PING), method: 'PUT' }, status: 404, code: null, message: /Route PUT:\/mcp not found/ },
-      ...rebindingRows('POST', path)
+      ...rebindingRows('POST', path),
+      ...modernRows()
     ]
     await runTable(t, baseUrl, rows, async () => { await pingStateless(baseUrl) })
     await pingStateless(baseUrl)

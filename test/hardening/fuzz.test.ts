@@ -149,6 +149,37 @@ const headers = fc.tuple(fuzzedHeaders, fc.subarray(['content-type', 'accept', '
     return result
   })
 
+/** `arbitrary` one time in six, null otherwise. */
+function sometimes<T> (arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | null> {
+  return fc.oneof({ weight: 5, arbitrary: fc.constant(null) }, { weight: 1, arbitrary })
+}
+
+/**
+ * 2026-07-28 requests: the era in `_meta`, and the revision's headers, each mostly right and sometimes fuzzed.
+ * `subscriptions/listen` is left out: its stream stays open by design.
+ */
+const modernRequest = fc.record({
+  method: fc.constantFrom(...METHODS.filter((method) => method !== 'subscriptions/listen'), 'tools/call', 'tools/call'),
+  id: fc.oneof(fc.integer(), fc.string({ maxLength: 8 })),
+  params,
+  version: fc.oneof({ weight: 5, arbitrary: fc.constant('2026-07-28') }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) }),
+  capabilities: fc.oneof({ weight: 5, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) }),
+  headerVersion: sometimes(headerValue),
+  headerMethod: sometimes(headerValue),
+  headerName: sometimes(headerValue)
+}).map(({ method, id, params, version, capabilities, headerVersion, headerMethod, headerName }) => {
+  const base = typeof params === 'object' && params !== null && !Array.isArray(params) ? params as Record<string, unknown> : {}
+  const body = { jsonrpc: '2.0', id, method, params: { ...base, _meta: { 'io.modelcontextprotocol/protocolVersion': version, 'io.modelcontextprotocol/clientCapabilities': capabilities } } }
+  const name = typeof base.name === 'string' ? base.name : typeof base.uri === 'string' ? base.uri : ''
+  const headers: OutgoingHttpHeaders = {
+    ...MCP_HEADERS,
+    'mcp-protocol-version': headerVersion ?? version,
+    'mcp-method': headerMethod ?? method,
+    'mcp-name': headerName ?? (/^[\x20-\x7e]*$/.test(name) ? name : `=?base64?${Buffer.from(name).toString('base64')}?=`)
+  }
+  return { body: JSON.stringify(body), headers }
+})
+
 async function startFuzzApp (t: TestContext, options: Partial<McpPluginOptions> = {}): Promise<string> {
   const app = Fastify({ logger: false, forceCloseConnections: true })
   await app.register(mcpPlugin, { auth: { tokens: [TOKEN] }, tools: fixtureTools, toolTimeoutMs: 200, bodyLimit: 64 * 1024, ...options } as McpPluginOptions)
@@ -212,6 +243,18 @@ describe('fuzzing a live server', () => {
       const response = await fuzzRequest(baseUrl, method, '/mcp', fuzzed, method === 'POST' ? text : undefined)
       assertWellFormed(response, `${method} ${JSON.stringify(fuzzed).slice(0, 300)}`)
       if (response.status === 401) assert.match(String(response.headers['www-authenticate']), /^Bearer realm="mcp"/)
+      await assertAlive(baseUrl)
+      return response.status
+    })
+    assert.deepEqual(faults, [])
+  })
+
+  test('any 2026-07-28 request, its headers right or wrong, gets a status below 500 and a well-formed JSON-RPC answer', async (t) => {
+    const faults = watchProcessFaults(t)
+    const baseUrl = await startFuzzApp(t)
+    await check(t, modernRequest, async ({ body, headers: sent }) => {
+      const response = await fuzzRequest(baseUrl, 'POST', '/mcp', sent, body)
+      assertWellFormed(response, `${JSON.stringify(sent).slice(0, 200)} ${body.slice(0, 200)}`)
       await assertAlive(baseUrl)
       return response.status
     })
