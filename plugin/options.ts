@@ -1,6 +1,6 @@
-import { Type, type Static } from 'typebox'
-import { Compile } from 'typebox/compile'
-import { Value } from 'typebox/value'
+import type { Static } from 'typebox'
+import { Type } from './protocol/typebox-runtime.js'
+import { compileSchema } from './protocol/schema-check.js'
 import type { FastifyRequest } from 'fastify'
 import type { AuthIdentity } from './protocol/identity.js'
 import type { AnyTool } from './tools/tool-definition.js'
@@ -151,7 +151,7 @@ export interface ResolvedOptions {
   prompts: readonly AnyPrompt[]
 }
 
-const checkConfig = Compile(McpConfigSchema)
+const checkConfig = compileSchema(McpConfigSchema)
 
 function checkAuth (auth: unknown): AuthOption {
   if (auth === undefined) throw configErrors.authRequired()
@@ -185,10 +185,7 @@ export function resolveOptions (options: McpPluginOptions): ResolvedOptions {
   for (const [name, list, helper] of [['tools', tools, 'defineTool'], ['resources', resources, 'defineResource'], ['prompts', prompts, 'definePrompt']] as const) {
     if (!Array.isArray(list)) throw configErrors.invalidOptions(`${name} must be an array (see ${helper})`)
   }
-  const config = Value.Default(McpConfigSchema, Value.Clone(data))
-  if (!checkConfig.Check(config)) {
-    const problems = [...checkConfig.Errors(config)].map((e) => `${e.instancePath === '' ? '(root)' : e.instancePath} ${e.message}`)
-    throw configErrors.invalidOptions(problems.join('; '))
-  }
-  return { config, auth: checkAuth(auth), tools, resources, prompts }
+  const checked = checkConfig.check(data)
+  if (!checked.ok) throw configErrors.invalidOptions(checked.problems)
+  return { config: checked.value as McpConfig, auth: checkAuth(auth), tools, resources, prompts }
 }

@@ -1,5 +1,5 @@
 import type { TSchema } from 'typebox'
-import { Compile } from './typebox-compile.js'
+import { Compile } from './typebox-runtime.js'
 
 /** A schema compiled once, when its definition is registered, and run on every call. */
 export interface CompiledSchema {
@@ -29,7 +29,7 @@ export function fillDefaults (schema: SchemaNode, value: unknown): unknown {
   for (const [key, property] of Object.entries(schema.properties)) {
     const current = value[key]
     const next = current === undefined && Object.hasOwn(property, 'default')
-      ? structuredClone(property.default)
+      ? fillDefaults(property, structuredClone(property.default))
       : fillDefaults(property, current)
     if (next === current) continue
     if (out === value) out = { ...value }
