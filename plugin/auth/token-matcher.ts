@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import type { AuthIdentity } from '../protocol/identity.js'
 import type { NamedToken } from '../options.js'
 
 function digest (token: string): Buffer {
-  return createHash('sha256').update(token).digest()
+  return hash('sha256', token, 'buffer')
 }
 
 /** A short, stable, non-secret name for an unnamed token, so logs can tell callers apart. */

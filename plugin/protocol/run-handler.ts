@@ -33,14 +33,15 @@ class CallControl implements SignalSource {
   private reason: unknown
   stopped = false
 
-  constructor (private readonly clientSignal: AbortSignal | undefined, private readonly onStop: (reason: unknown) => void) {}
+  // The env, not its signal: reading `env.signal` is what makes the transport's signal, so it waits until needed.
+  constructor (private readonly env: CallEnv, private readonly onStop: (reason: unknown) => void) {}
 
   get signal (): AbortSignal {
     if (this.controller !== undefined) return this.controller.signal
     const controller = this.controller = new AbortController()
     if (this.stopped) controller.abort(this.reason)
     else {
-      const client = this.clientSignal
+      const client = this.env.signal
       if (client?.aborted === true) this.abort(client.reason)
       else client?.addEventListener('abort', () => { this.abort(client.reason) }, { once: true })
     }
@@ -83,7 +84,7 @@ export async function runHandler<T> (
       if (inFlight?.get(id) === control) inFlight.delete(id)
       resolve(outcome)
     }
-    const control = new CallControl(env.signal, (reason) => {
+    const control = new CallControl(env, (reason) => {
       finish(reason instanceof HandlerTimeoutError ? { status: 'timeout', timeoutMs: timeoutMs ?? 0 } : { status: 'cancelled' })
     })
     inFlight?.set(id, control)

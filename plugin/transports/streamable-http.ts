@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { classifyMessage, ErrorCode } from '../protocol/jsonrpc.js'
-import type { CallEnv } from '../protocol/call-env.js'
 import { isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS } from '../protocol/versions.js'
 import { MODERN_PROTOCOL_VERSION } from '../protocol/modern/envelope.js'
 import type { LegContext } from './leg-context.js'
 import { acceptsJsonAndEventStream, isJsonContentType, refusal, refuseWhileDraining } from './http-checks.js'
 import { PostAnswer } from './post-answer.js'
 import { createStatefulHandlers, exposeSessionHeader } from './streamable-stateful.js'
-import { clientGoneSignal, createModernPostHandler, isModernPost } from './streamable-modern.js'
+import { createModernPostHandler, isModernPost } from './streamable-modern.js'
+import { HttpRequestEnv } from './request-env.js'
 
 /**
  * `/mcp` per the Streamable HTTP transport. Stateless by default: every POST stands alone, and GET and DELETE
@@ -53,16 +53,8 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     if (classified.kind === 'request') refuseWhileDraining(app, lifecycle, reply)
     if (stateful !== undefined) return await stateful.post(request, reply, classified)
 
-    let signal: AbortSignal | undefined
     const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
-    const env: CallEnv = {
-      transport: 'streamable-http',
-      auth: request.mcpAuth ?? undefined,
-      session: undefined,
-      log: request.log,
-      get signal () { return (signal ??= clientGoneSignal(reply)) },
-      notify: answer.notify
-    }
+    const env = new HttpRequestEnv(request, reply, answer.notify)
     if (classified.kind !== 'request') {
       if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
       else dispatcher.handleResponse(classified.message, env)

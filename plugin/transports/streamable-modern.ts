@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { success, type JsonRpcRequest } from '../protocol/jsonrpc.js'
-import type { CallEnv } from '../protocol/call-env.js'
+import { HttpRequestEnv } from './request-env.js'
 import { declaresModernEra, MODERN_PROTOCOL_VERSION } from '../protocol/modern/envelope.js'
 import { checkModernHttpRequest, checkParamHeaders, modernHttpStatus } from '../protocol/modern/http-rules.js'
 import type { LegContext } from './leg-context.js'
@@ -13,15 +13,6 @@ import { PostAnswer } from './post-answer.js'
 export function isModernPost (request: FastifyRequest, message: JsonRpcRequest): boolean {
   if (request.headers['mcp-session-id'] !== undefined) return false
   return declaresModernEra(message) || request.headers['mcp-protocol-version'] === MODERN_PROTOCOL_VERSION
-}
-
-/** An AbortSignal that fires if the client goes away before its answer was written. */
-export function clientGoneSignal (reply: FastifyReply): AbortSignal {
-  const controller = new AbortController()
-  const raw = reply.raw
-  if (raw.destroyed) controller.abort(new Error('The client closed the connection'))
-  else raw.once('close', () => { if (!raw.writableFinished) controller.abort(new Error('The client closed the connection')) })
-  return controller.signal
 }
 
 export interface ModernPostHandler {
@@ -38,18 +29,6 @@ export function createModernPostHandler (app: FastifyInstance, leg: LegContext):
   const { dispatcher, lifecycle, config } = leg
   const { maxBufferedBytes, keepAliveMs } = config.streamable
   const listens = new Set<() => void>()
-
-  function env (request: FastifyRequest, reply: FastifyReply, answer: PostAnswer): CallEnv {
-    let signal: AbortSignal | undefined
-    return {
-      transport: 'streamable-http',
-      auth: request.mcpAuth ?? undefined,
-      session: undefined,
-      log: request.log,
-      get signal () { return (signal ??= clientGoneSignal(reply)) },
-      notify: answer.notify
-    }
-  }
 
   function listen (reply: FastifyReply, message: JsonRpcRequest, answer: PostAnswer): undefined {
     const subscription = dispatcher.listen(message, answer.notify)
@@ -77,7 +56,7 @@ export function createModernPostHandler (app: FastifyInstance, leg: LegContext):
     if (message.method === 'subscriptions/listen') return listen(reply, message, answer)
     const leave = lifecycle.enter()
     try {
-      const response = await dispatcher.handleRequest(message, env(request, reply, answer))
+      const response = await dispatcher.handleRequest(message, new HttpRequestEnv(request, reply, answer.notify))
       if (response !== undefined) reply.code(modernHttpStatus(response))
       return answer.finish(response)
     } finally {

@@ -97,13 +97,12 @@ export function createModernDispatch (options: ModernDispatchOptions): (request:
       const multiRound = MULTI_ROUND.has(request.method)
       const answers = multiRound ? { ...previousAnswers(request), ...readInputResponses(request.params?.inputResponses) } : {}
       const round = new InputRound(answers as Record<string, Result>, envelope.clientCapabilities)
-      const call: CallEnv = {
-        ...env,
-        clientCapabilities: envelope.clientCapabilities,
-        clientInfo: envelope.clientInfo,
-        logLevel: envelope.logLevel,
-        inputRound: round
-      }
+      // Derived, not copied: the transport's env may be shared (stdio) or hold lazy getters (HTTP).
+      const call: CallEnv = Object.create(env)
+      call.clientCapabilities = envelope.clientCapabilities
+      call.clientInfo = envelope.clientInfo
+      call.logLevel = envelope.logLevel
+      call.inputRound = round
       let result: Result | undefined
       try {
         result = await method(request, call)
