@@ -1,6 +1,7 @@
 import { JsonRpcError, type JsonRpcId, type JsonRpcRequest } from './jsonrpc.js'
 import { InputRequired } from './modern/input-round.js'
 import type { CallEnv } from './call-env.js'
+import { scheduleDeadline, type Deadline } from './deadlines.js'
 import { createHandlerContext, type HandlerContext, type ServerServices, type SignalSource } from './handler-context.js'
 
 export type HandlerOutcome<T> =
@@ -76,11 +77,11 @@ export async function runHandler<T> (
     const inFlight = env.session?.inFlight
     const id: JsonRpcId = request.id
     let settled = false
-    let timer: NodeJS.Timeout | undefined
+    let deadline: Deadline | undefined
     const finish = (outcome: HandlerOutcome<T>): void => {
       if (settled) return
       settled = true
-      if (timer !== undefined) clearTimeout(timer)
+      deadline?.cancel()
       if (inFlight?.get(id) === control) inFlight.delete(id)
       resolve(outcome)
     }
@@ -89,7 +90,7 @@ export async function runHandler<T> (
     })
     inFlight?.set(id, control)
     if (timeoutMs !== undefined && timeoutMs > 0) {
-      timer = setTimeout(() => { control.abort(new HandlerTimeoutError(timeoutMs)) }, timeoutMs)
+      deadline = scheduleDeadline(timeoutMs, () => { control.abort(new HandlerTimeoutError(timeoutMs)) })
     }
     let result: T | Promise<T>
     try {

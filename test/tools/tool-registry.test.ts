@@ -124,6 +124,14 @@ describe('tool timeouts and signals', () => {
     assert.equal((aborted as Error).name, 'TimeoutError')
   })
 
+  test('a timeout of a second or more (the shared coarse sweep) still ends the call', async () => {
+    const hang = tool(() => new Promise(() => {}), { timeoutMs: 1000 })
+    const started = Date.now()
+    const response = await call([hang], 't', {})
+    assert.match(response.result.content[0].text, /timed out after 1000 ms/)
+    assert.ok(Date.now() - started >= 1000)
+  })
+
   test('the host-wide timeout applies when the tool sets none', async () => {
     const hang = tool(() => new Promise(() => {}))
     const response = await call([hang], 't', {}, { toolTimeoutMs: 15 })
