@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import sensible from '@fastify/sensible'
 import type { FastifyInstance, FastifyPluginOptions } from 'fastify'
 import { createDispatcher, type Dispatcher } from './protocol/dispatcher.js'
 import { resolveOptions, type McpPluginOptions } from './options.js'
@@ -106,7 +105,6 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
 
   const bearerAuth = auth === false ? undefined : createBearerAuth(auth, config.authFailureLogLevel)
   await app.register(async function mcpRoutes (routes) {
-    await routes.register(sensible)
     routes.setErrorHandler(jsonRpcErrorHandler)
     routes.addHook('onRequest', createRebindingGuard(app, config))
     // Credentials are checked before the body is read: a caller without a valid token costs no parsing.

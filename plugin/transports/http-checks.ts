@@ -1,20 +1,21 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import httpErrors from '@fastify/sensible/lib/httpErrors.js'
 import { ErrorCode, type JsonRpcId } from '../protocol/jsonrpc.js'
 import type { Lifecycle } from '../lifecycle.js'
 import type { IdentityCap } from '../sessions/identity-cap.js'
 
 /** Builds the error an MCP route throws to refuse a request; the scoped error handler renders it as JSON-RPC. */
-export function refusal (app: FastifyInstance, status: number, message: string, rpcCode: number = ErrorCode.ServerError, rpcId: JsonRpcId | null = null): Error {
-  return app.httpErrors.createError(status, message, { rpcCode, rpcId })
+export function refusal (status: number, message: string, rpcCode: number = ErrorCode.ServerError, rpcId: JsonRpcId | null = null): Error {
+  return httpErrors.createError(status, message, { rpcCode, rpcId })
 }
 
 const DRAIN_RETRY_AFTER_SECONDS = '5'
 
 /** While the host drains for shutdown, new MCP work is refused with 503 so clients retry elsewhere. */
-export function refuseWhileDraining (app: FastifyInstance, lifecycle: Lifecycle, reply: FastifyReply): void {
+export function refuseWhileDraining (lifecycle: Lifecycle, reply: FastifyReply): void {
   if (!lifecycle.draining) return
   reply.header('retry-after', DRAIN_RETRY_AFTER_SECONDS)
-  throw refusal(app, 503, 'Service Unavailable: this server is shutting down; retry shortly (another instance may serve you)')
+  throw refusal(503, 'Service Unavailable: this server is shutting down; retry shortly (another instance may serve you)')
 }
 
 const IDENTITY_CAP_RETRY_AFTER_SECONDS = '30'
@@ -24,13 +25,13 @@ const IDENTITY_CAP_RETRY_AFTER_SECONDS = '30'
  * server's capacity, which is 503) with Retry-After, and the refusal is logged with the identity.
  */
 export function refuseOverIdentityCap (
-  app: FastifyInstance, cap: IdentityCap, request: FastifyRequest, reply: FastifyReply, rpcId: JsonRpcId | null = null
+  cap: IdentityCap, request: FastifyRequest, reply: FastifyReply, rpcId: JsonRpcId | null = null
 ): void {
   const owner = request.mcpAuth
   if (owner === null || !cap.reached(owner)) return
   request.log.warn({ identity: owner.id, limit: cap.limit }, 'New session refused: the caller holds maxSessionsPerIdentity sessions')
   reply.header('retry-after', IDENTITY_CAP_RETRY_AFTER_SECONDS)
-  throw refusal(app, 429, `Too Many Requests: this caller already holds ${String(cap.limit)} open sessions, the limit per identity; ` +
+  throw refusal(429, `Too Many Requests: this caller already holds ${String(cap.limit)} open sessions, the limit per identity; ` +
     'end one (DELETE /mcp with its Mcp-Session-Id, or close an SSE stream) and retry', ErrorCode.ServerError, rpcId)
 }
 

@@ -39,11 +39,11 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
   }
 
   async function openStream (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    refuseWhileDraining(app, lifecycle, reply)
-    refuseOverIdentityCap(app, leg.identityCap, request, reply)
+    refuseWhileDraining(lifecycle, reply)
+    refuseOverIdentityCap(leg.identityCap, request, reply)
     if (store.size >= store.maxSessions) {
       reply.header('retry-after', FULL_RETRY_AFTER_SECONDS)
-      throw refusal(app, 503, `Service Unavailable: all ${store.maxSessions} SSE sessions are in use; retry later or close an idle client`)
+      throw refusal(503, `Service Unavailable: all ${store.maxSessions} SSE sessions are in use; retry later or close an idle client`)
     }
     if (reply.raw.destroyed) {
       // The client left while it was being authenticated: its close event has passed, so no session for it.
@@ -81,26 +81,26 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     if (session.pendingRequests < limit) return
     request.log.warn({ sessionId: session.id, limit }, 'SSE request refused: the session has sse.maxInFlight requests running')
     reply.header('retry-after', BUSY_RETRY_AFTER_SECONDS)
-    throw refusal(app, 429, `Too Many Requests: this session already has ${limit} requests running, the limit per SSE session; ` +
+    throw refusal(429, `Too Many Requests: this session already has ${limit} requests running, the limit per SSE session; ` +
       'wait for their answers before sending more', ErrorCode.ServerError, message.id)
   }
 
   async function postMessage (request: FastifyRequest<{ Querystring: { sessionId?: string } }>, reply: FastifyReply): Promise<FastifyReply> {
-    refuseWhileDraining(app, lifecycle, reply)
+    refuseWhileDraining(lifecycle, reply)
     const sessionId = request.query.sessionId
     if (typeof sessionId !== 'string' || sessionId === '') {
-      throw refusal(app, 400, 'Bad Request: missing "sessionId" query parameter; POST to the URL the /sse stream sent in its "endpoint" event')
+      throw refusal(400, 'Bad Request: missing "sessionId" query parameter; POST to the URL the /sse stream sent in its "endpoint" event')
     }
     const session = store.get(sessionId, request.mcpAuth)
     if (session === undefined) {
-      throw refusal(app, 404, 'Session not found: it expired, was closed, or belongs to another caller; open a new stream with GET /sse')
+      throw refusal(404, 'Session not found: it expired, was closed, or belongs to another caller; open a new stream with GET /sse')
     }
     if (!isJsonContentType(request.headers['content-type'])) {
-      throw refusal(app, 415, 'Unsupported Media Type: send the JSON-RPC message with "Content-Type: application/json"')
+      throw refusal(415, 'Unsupported Media Type: send the JSON-RPC message with "Content-Type: application/json"')
     }
     const classified = classifyMessage(request.body)
     if (classified.kind === 'invalid') {
-      throw refusal(app, 400, `Invalid Request: ${classified.reason}`, ErrorCode.InvalidRequest, classified.id)
+      throw refusal(400, `Invalid Request: ${classified.reason}`, ErrorCode.InvalidRequest, classified.id)
     }
     if (classified.kind === 'request') refuseWhileBusy(session, request, reply, classified.message)
     store.touch(session)

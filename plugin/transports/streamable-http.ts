@@ -21,16 +21,16 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
   function checkProtocolVersion (request: FastifyRequest): void {
     const version = request.headers['mcp-protocol-version']
     if (version !== undefined && !isSupportedLegacyVersion(String(version)) && version !== MODERN_PROTOCOL_VERSION) {
-      throw refusal(app, 400, `Bad Request: unsupported MCP-Protocol-Version "${String(version)}"; this server supports ${[MODERN_PROTOCOL_VERSION, ...LEGACY_PROTOCOL_VERSIONS].join(', ')}`)
+      throw refusal(400, `Bad Request: unsupported MCP-Protocol-Version "${String(version)}"; this server supports ${[MODERN_PROTOCOL_VERSION, ...LEGACY_PROTOCOL_VERSIONS].join(', ')}`)
     }
   }
 
   function checkHeaders (request: FastifyRequest): void {
     if (!acceptsJsonAndEventStream(request.headers.accept)) {
-      throw refusal(app, 406, 'Not Acceptable: the Accept header must list both application/json and text/event-stream')
+      throw refusal(406, 'Not Acceptable: the Accept header must list both application/json and text/event-stream')
     }
     if (!isJsonContentType(request.headers['content-type'])) {
-      throw refusal(app, 415, 'Unsupported Media Type: send the JSON-RPC message with "Content-Type: application/json"')
+      throw refusal(415, 'Unsupported Media Type: send the JSON-RPC message with "Content-Type: application/json"')
     }
   }
 
@@ -42,15 +42,15 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     checkHeaders(request)
     const classified = classifyMessage(request.body)
     if (classified.kind === 'invalid') {
-      throw refusal(app, 400, `Invalid Request: ${classified.reason}`, ErrorCode.InvalidRequest, classified.id)
+      throw refusal(400, `Invalid Request: ${classified.reason}`, ErrorCode.InvalidRequest, classified.id)
     }
     if (classified.kind === 'request' && isModernPost(request, classified.message)) {
-      refuseWhileDraining(app, lifecycle, reply)
+      refuseWhileDraining(lifecycle, reply)
       return await modern.post(request, reply, classified.message)
     }
     checkProtocolVersion(request)
     // While draining, new work is refused; a client's answers and cancellations still help calls in flight end.
-    if (classified.kind === 'request') refuseWhileDraining(app, lifecycle, reply)
+    if (classified.kind === 'request') refuseWhileDraining(lifecycle, reply)
     if (stateful !== undefined) return await stateful.post(request, reply, classified)
 
     const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
@@ -70,7 +70,7 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
 
   async function methodNotAllowed (_request: FastifyRequest, reply: FastifyReply): Promise<never> {
     reply.header('allow', 'POST')
-    throw refusal(app, 405, 'Method Not Allowed: this server is stateless; send JSON-RPC messages with POST')
+    throw refusal(405, 'Method Not Allowed: this server is stateless; send JSON-RPC messages with POST')
   }
 
   if (stateful === undefined) {

@@ -65,11 +65,11 @@ export function createStatefulHandlers (
   function sessionOf (request: FastifyRequest, rpcId: JsonRpcId | null = null): StreamableSession {
     const id = sessionHeader(request)
     if (id === undefined) {
-      throw refusal(app, 400, 'Bad Request: missing Mcp-Session-Id header; send the id the initialize response carried, or send initialize to start a session', ErrorCode.ServerError, rpcId)
+      throw refusal(400, 'Bad Request: missing Mcp-Session-Id header; send the id the initialize response carried, or send initialize to start a session', ErrorCode.ServerError, rpcId)
     }
     const session = store.get(id, request.mcpAuth)
     if (session === undefined) {
-      throw refusal(app, 404, 'Session not found: it expired, was ended, or belongs to another caller; send initialize without Mcp-Session-Id to start a new one', ErrorCode.ServerError, rpcId)
+      throw refusal(404, 'Session not found: it expired, was ended, or belongs to another caller; send initialize without Mcp-Session-Id to start a new one', ErrorCode.ServerError, rpcId)
     }
     store.touch(session)
     return session
@@ -82,13 +82,13 @@ export function createStatefulHandlers (
 
   async function startSession (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<FastifyReply> {
     if (sessionHeader(request) !== undefined) {
-      throw refusal(app, 400, 'Bad Request: initialize starts a new session; send it without Mcp-Session-Id', ErrorCode.InvalidRequest, message.id)
+      throw refusal(400, 'Bad Request: initialize starts a new session; send it without Mcp-Session-Id', ErrorCode.InvalidRequest, message.id)
     }
-    refuseOverIdentityCap(app, leg.identityCap, request, reply, message.id)
+    refuseOverIdentityCap(leg.identityCap, request, reply, message.id)
     const session = new StreamableSession(randomUUID(), request.mcpAuth ?? undefined, settings)
     if (!store.add(session)) {
       reply.header('retry-after', FULL_RETRY_AFTER_SECONDS)
-      throw refusal(app, 503, `Service Unavailable: all ${store.maxSessions} sessions are in use; retry later, or end unused sessions with DELETE`, ErrorCode.ServerError, message.id)
+      throw refusal(503, `Service Unavailable: all ${store.maxSessions} sessions are in use; retry later, or end unused sessions with DELETE`, ErrorCode.ServerError, message.id)
     }
     const response = await dispatcher.handleRequest(message, envFor(request, session))
     if (response === undefined || 'error' in response) {
@@ -143,7 +143,7 @@ export function createStatefulHandlers (
     if (cursor === undefined || stream === undefined) {
       // An answer that was completed and has nothing kept: 204 tells an event-stream client not to reconnect.
       if (cursor !== undefined && session.issued(cursor.streamId)) return reply.code(204).send()
-      throw refusal(app, 400, `Bad Request: Last-Event-ID "${lastEventId.slice(0, 80)}" names no stream of this session`)
+      throw refusal(400, `Bad Request: Last-Event-ID "${lastEventId.slice(0, 80)}" names no stream of this session`)
     }
     if (stream.connect(reply, cursor.seq)) {
       request.log.warn({ sessionId: session.id, lastEventId, limits: config.streamable.eventStore }, 'A resumed stream missed events the event store no longer kept')
@@ -152,9 +152,9 @@ export function createStatefulHandlers (
   }
 
   async function openStream (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    refuseWhileDraining(app, lifecycle, reply)
+    refuseWhileDraining(lifecycle, reply)
     if (!acceptsEventStream(request.headers.accept)) {
-      throw refusal(app, 406, 'Not Acceptable: GET /mcp opens an event stream; the Accept header must list text/event-stream')
+      throw refusal(406, 'Not Acceptable: GET /mcp opens an event stream; the Accept header must list text/event-stream')
     }
     checkProtocolVersion(request)
     const session = sessionOf(request)
@@ -168,7 +168,7 @@ export function createStatefulHandlers (
     if (typeof lastEventId === 'string' && lastEventId !== '') return resume(request, reply, session, lastEventId)
     const standalone = session.standalone
     if (standalone.connected) {
-      throw refusal(app, 409, 'Conflict: this session already has its GET stream open (one per session); resume it with Last-Event-ID to take it over')
+      throw refusal(409, 'Conflict: this session already has its GET stream open (one per session); resume it with Last-Event-ID to take it over')
     }
     // The first connection also gets what was sent before it opened (a subscription update, say).
     standalone.connect(reply, standalone.connectedBefore ? undefined : 0)
