@@ -46,7 +46,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
   const prefix: string | undefined = options.prefix
   const startedAt = Date.now()
   const dispatcher = createDispatcher({
-    info: config.serverInfo, instructions: config.instructions, tools, resources, prompts, toolTimeoutMs: config.toolTimeoutMs
+    info: config.serverInfo, instructions: config.instructions, tools, resources, prompts, toolTimeoutMs: config.toolTimeoutMs,
+    requestStateSecret: config.requestStateSecret
   })
   const lifecycle = createLifecycle()
   const sseSessions = config.routes.sse

@@ -107,6 +107,11 @@ export const McpConfigSchema = Type.Object({
    * cap per identity, only the `maxSessions` of each transport.
    */
   maxSessionsPerIdentity: Type.Optional(Type.Integer({ minimum: 1 })),
+  /**
+   * Secret that signs the `requestState` of 2026-07-28 requests that need client input over several rounds.
+   * Default: random per process, right for one instance; behind a load balancer give every instance the same one.
+   */
+  requestStateSecret: Type.Optional(Type.String({ minLength: 16 })),
   /** Level at which refused credentials are logged, with the reason and the client's address. */
   authFailureLogLevel: Type.Union([LogLevel], { default: 'warn' })
 }, { additionalProperties: false })

@@ -32,6 +32,8 @@ export interface ServerConfig {
   maxSessionsPerIdentity: number | undefined
   sseMaxInFlight: number
   authFailureLogLevel: string
+  /** Signs 2026-era requestState; undefined for a random secret per process. */
+  requestStateSecret: string | undefined
 }
 
 /** A mistake in the command line or environment: printed as is, exit code 1. */
@@ -62,6 +64,7 @@ Options (flag, then environment variable; the flag wins):
   (hosts)                  MCP_ALLOWED_HOSTS      Host names the MCP routes answer to, comma-separated
   (origins)                MCP_ALLOWED_ORIGINS    browser Origins allowed, comma-separated (* for any)
   (body limit)             MCP_BODY_LIMIT         bytes, default 1048576 (1 MiB)
+  (2026 requestState key)  MCP_REQUEST_STATE_SECRET same value on every instance behind a load balancer
   (tool timeout)           MCP_TOOL_TIMEOUT_MS    default 300000 (5 minutes); 0 for none
   (sessions per caller)    MCP_MAX_SESSIONS_PER_IDENTITY  default none
   (SSE requests running)   MCP_SSE_MAX_IN_FLIGHT  per session, default 32
@@ -235,8 +238,15 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ServerConf
     toolTimeoutMs: integer('MCP_TOOL_TIMEOUT_MS', fromEnv(env, 'MCP_TOOL_TIMEOUT_MS'), 300_000, 0, 24 * 3_600_000),
     maxSessionsPerIdentity: optionalInteger('MCP_MAX_SESSIONS_PER_IDENTITY', fromEnv(env, 'MCP_MAX_SESSIONS_PER_IDENTITY'), 1, 100_000),
     sseMaxInFlight: integer('MCP_SSE_MAX_IN_FLIGHT', fromEnv(env, 'MCP_SSE_MAX_IN_FLIGHT'), 32, 1, 10_000),
-    authFailureLogLevel: oneOf('MCP_AUTH_FAILURE_LOG_LEVEL', fromEnv(env, 'MCP_AUTH_FAILURE_LOG_LEVEL'), LOG_LEVELS, 'warn')
+    authFailureLogLevel: oneOf('MCP_AUTH_FAILURE_LOG_LEVEL', fromEnv(env, 'MCP_AUTH_FAILURE_LOG_LEVEL'), LOG_LEVELS, 'warn'),
+    requestStateSecret: secret('MCP_REQUEST_STATE_SECRET', fromEnv(env, 'MCP_REQUEST_STATE_SECRET'))
   }
+}
+
+function secret (name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined
+  if (raw.length < 16) throw new ConfigError(`${name} must be at least 16 characters; make one with: node server generate-key`)
+  return raw
 }
 
 /** Addresses only this machine can reach; anything else needs a token (or an explicit --no-auth). */

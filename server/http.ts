@@ -31,6 +31,7 @@ function limitOptions (config: ServerConfig): Partial<McpPluginOptions> {
   if (config.allowedHosts !== undefined) options.allowedHosts = config.allowedHosts
   if (config.allowedOrigins !== undefined) options.allowedOrigins = config.allowedOrigins
   if (config.maxSessionsPerIdentity !== undefined) options.maxSessionsPerIdentity = config.maxSessionsPerIdentity
+  if (config.requestStateSecret !== undefined) options.requestStateSecret = config.requestStateSecret
   return options
 }
 

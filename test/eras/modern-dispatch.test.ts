@@ -155,3 +155,17 @@ describe('subscriptions/listen', () => {
     assert.equal(received[1].params.uri, 'memo://readme')
   })
 })
+
+test('instances that share a requestStateSecret accept each other\'s requestState, others refuse it', async () => {
+  const options = { info: { name: 'x', version: '1' }, tools: fixtureTools, requestStateSecret: 'shared-secret-0123456789' }
+  const first = createDispatcher(options)
+  const second = createDispatcher(options)
+  const stranger = createDispatcher({ ...options, requestStateSecret: 'another-secret-0123456789' })
+  const call = (params: Record<string, unknown>): any => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'survey', ...params, _meta: meta() } })
+  const round1 = (await first.handleRequest(call({}), env) as any).result
+  const answer = { requestState: round1.requestState, inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } } }
+  const round2 = (await second.handleRequest(call(answer), env) as any).result
+  assert.equal(round2.resultType, 'input_required')
+  assert.deepEqual(Object.keys(round2.inputRequests), ['color'])
+  assert.equal((await stranger.handleRequest(call(answer), env) as any).error.code, -32602)
+})

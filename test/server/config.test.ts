@@ -47,7 +47,8 @@ test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens
     toolTimeoutMs: 300_000,
     maxSessionsPerIdentity: undefined,
     sseMaxInFlight: 32,
-    authFailureLogLevel: 'warn'
+    authFailureLogLevel: 'warn',
+    requestStateSecret: undefined
   })
 })
 
@@ -150,4 +151,9 @@ test('an unknown flag or a stray argument is refused with the usage', () => {
 test('isLoopback accepts 127.0.0.0/8, ::1 and localhost, and nothing else', () => {
   for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) assert.equal(isLoopback(host), true, host)
   for (const host of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.10', 'example.com', '128.0.0.1']) assert.equal(isLoopback(host), false, host)
+})
+
+test('MCP_REQUEST_STATE_SECRET is passed on, and a short one is refused with a way to make a good one', () => {
+  assert.equal(parseConfig([], { MCP_REQUEST_STATE_SECRET: 'a-secret-of-sufficient-length' }).requestStateSecret, 'a-secret-of-sufficient-length')
+  assert.throws(() => parseConfig([], { MCP_REQUEST_STATE_SECRET: 'short' }), /at least 16 characters.*generate-key/)
 })
