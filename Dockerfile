@@ -4,12 +4,14 @@
 # --- build: all dependencies, TypeScript compiled to dist/ ---
 FROM node:22-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 # --ignore-scripts: `prepare` would build before the sources are here; the build runs below.
 RUN npm ci --ignore-scripts
 COPY plugin ./plugin
 COPY server ./server
-RUN npm run build
+# The product only (plugin and server), then TypeBox's runtime bundled into one module (scripts/bundle-typebox.mjs).
+COPY scripts/bundle-typebox.mjs ./scripts/bundle-typebox.mjs
+RUN npm run build:product
 
 # --- runtime: production dependencies and the compiled code only ---
 FROM node:22-slim AS runtime

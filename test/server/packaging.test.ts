@@ -92,7 +92,12 @@ test('the Dockerfile builds in a full stage and runs on a slim current Node LTS 
   const runtime = dockerStage('runtime')
   for (const stage of [build, runtime]) assert.match(stage[0], /^FROM node:(22|24)-slim AS /)
   assert.ok(build.some((line) => /^RUN npm ci\b/.test(line)))
-  assert.ok(build.some((line) => /^RUN npm run build$/.test(line)))
+  assert.ok(build.some((line) => /^RUN npm run build:product$/.test(line)))
+  const buildProduct = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['build:product']
+  assert.equal(buildProduct, 'tsc -p tsconfig.build.json && node scripts/bundle-typebox.mjs')
+  for (const needed of ['tsconfig.build.json', 'scripts/bundle-typebox.mjs', 'plugin', 'server']) {
+    assert.ok(build.some((line) => line.startsWith('COPY ') && line.includes(needed)), `the build stage copies ${needed}`)
+  }
   assert.ok(runtime.some((line) => /^RUN npm ci --omit=dev\b/.test(line)))
   assert.ok(runtime.some((line) => line.startsWith('COPY --from=build /app/dist/server')))
   assert.ok(runtime.includes('EXPOSE 3100'))
