@@ -11,7 +11,7 @@ interface Entry {
 /**
  * Timeouts of a second or more share one coarse sweep instead of a timer each: most calls end long before
  * their timeout, and creating and clearing a timer per call showed in the hot path's profile. Short timeouts
- * still get their own timer, for precision. The sweep's interval runs only while deadlines are pending.
+ * still get their own timer, for precision. The sweep's interval stops at the first tick with nothing pending.
  */
 class DeadlineSweep {
   private readonly entries = new Set<Entry>()
@@ -31,18 +31,19 @@ class DeadlineSweep {
 
   private remove (entry: Entry): void {
     this.entries.delete(entry)
-    if (this.entries.size === 0 && this.timer !== undefined) {
-      clearInterval(this.timer)
-      this.timer = undefined
-    }
   }
 
+  /** Stops the interval only at a sweep that finds nothing left, so back-to-back calls share one timer. */
   private sweep (): void {
     const now = Date.now()
     for (const entry of this.entries) {
       if (entry.at > now) continue
       this.remove(entry)
       entry.expire()
+    }
+    if (this.entries.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer)
+      this.timer = undefined
     }
   }
 }

@@ -138,7 +138,7 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     ['ping', () => EMPTY_RESULT],
     ['logging/setLevel', setLogLevel],
     ['tools/list', () => tools.list()],
-    ['tools/call', async (request, env) => await tools.call(request, env) as Result | undefined]
+    ['tools/call', (request, env) => tools.call(request, env) as Result | undefined | Promise<Result | undefined>]
   ])
   if (resources.size > 0) {
     methods.set('resources/list', () => resources.list())

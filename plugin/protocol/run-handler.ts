@@ -62,52 +62,57 @@ function isThenable (value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
 
+function stopOutcome<T> (reason: unknown, timeoutMs: number | undefined): HandlerOutcome<T> {
+  return reason instanceof HandlerTimeoutError ? { status: 'timeout', timeoutMs: timeoutMs ?? 0 } : { status: 'cancelled' }
+}
+
 /**
  * Runs a user handler with a context whose signal fires on cancellation, on the client going away and on the
- * timeout, and settles as soon as any of them happens even if the handler never returns.
+ * timeout, and settles as soon as any of them happens even if the handler never returns. A handler that answers
+ * synchronously gets its outcome back synchronously: no promise, timer or bookkeeping (most tools are quick).
  */
-export async function runHandler<T> (
+export function runHandler<T> (
   env: CallEnv,
   request: JsonRpcRequest,
   timeoutMs: number | undefined,
   services: ServerServices,
   handler: (ctx: HandlerContext) => T | Promise<T>
-): Promise<HandlerOutcome<T>> {
-  return await new Promise<HandlerOutcome<T>>((resolve) => {
+): HandlerOutcome<T> | Promise<HandlerOutcome<T>> {
+  let stopped: HandlerOutcome<T> | undefined
+  let settle: ((outcome: HandlerOutcome<T>) => void) | undefined
+  const control = new CallControl(env, (reason) => {
+    const outcome = stopOutcome<T>(reason, timeoutMs)
+    if (settle === undefined) stopped = outcome
+    else settle(outcome)
+  })
+  let result: T | Promise<T>
+  try {
+    result = handler(createHandlerContext(env, request, control, services))
+  } catch (error) {
+    return stopped ?? { status: 'failed', error }
+  }
+  if (!isThenable(result)) return stopped ?? { status: 'done', value: result }
+  if (stopped !== undefined) return stopped
+  const pending = result
+  return new Promise<HandlerOutcome<T>>((resolve) => {
     const inFlight = env.session?.inFlight
     const id: JsonRpcId = request.id
-    let settled = false
     let deadline: Deadline | undefined
-    const finish = (outcome: HandlerOutcome<T>): void => {
-      if (settled) return
-      settled = true
+    settle = (outcome) => {
+      if (settle === undefined) return
+      settle = undefined
       deadline?.cancel()
       if (inFlight?.get(id) === control) inFlight.delete(id)
       resolve(outcome)
     }
-    const control = new CallControl(env, (reason) => {
-      finish(reason instanceof HandlerTimeoutError ? { status: 'timeout', timeoutMs: timeoutMs ?? 0 } : { status: 'cancelled' })
-    })
     inFlight?.set(id, control)
     if (timeoutMs !== undefined && timeoutMs > 0) {
       deadline = scheduleDeadline(timeoutMs, () => { control.abort(new HandlerTimeoutError(timeoutMs)) })
     }
-    let result: T | Promise<T>
-    try {
-      result = handler(createHandlerContext(env, request, control, services))
-    } catch (error) {
-      finish({ status: 'failed', error })
-      return
-    }
-    if (isThenable(result)) {
-      result.then((value) => { finish({ status: 'done', value: value as T }) }, (error: unknown) => { finish({ status: 'failed', error }) })
-    } else {
-      finish({ status: 'done', value: result })
-    }
+    pending.then((value) => { settle?.({ status: 'done', value }) }, (error: unknown) => { settle?.({ status: 'failed', error }) })
   })
 }
 
-/** The message of anything a handler threw; never throws itself, whatever was thrown (a getter, a null prototype). */
 export function errorMessage (error: unknown): string {
   try {
     if (error instanceof Error) return error.message === '' ? error.name : String(error.message)

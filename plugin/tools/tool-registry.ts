@@ -2,7 +2,7 @@ import { JsonRpcError, ErrorCode, isObjectValue, type JsonRpcRequest } from '../
 import type { CallEnv } from '../protocol/call-env.js'
 import type { CallToolResult, Tool } from '../protocol/spec.js'
 import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/schema-check.js'
-import { runHandler, errorMessage, rethrowProtocolSignals } from '../protocol/run-handler.js'
+import { runHandler, errorMessage, rethrowProtocolSignals, type HandlerOutcome } from '../protocol/run-handler.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
 import type { AnyTool } from './tool-definition.js'
@@ -36,7 +36,7 @@ export interface ToolRegistry {
   /** Arguments of the tool that travel in headers too (2026 era); empty for an unknown tool. */
   paramHeaders: (name: string) => readonly ParamHeader[]
   /** Handles `tools/call`. Throws JsonRpcError for protocol errors; tool failures are `isError` results. */
-  call: (request: JsonRpcRequest, env: CallEnv) => Promise<CallToolResult | undefined>
+  call: (request: JsonRpcRequest, env: CallEnv) => CallToolResult | undefined | Promise<CallToolResult | undefined>
 }
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/
@@ -80,7 +80,7 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
   }
   const listResult = { tools: [...entries.values()].map((entry) => entry.descriptor) }
 
-  async function call (request: JsonRpcRequest, env: CallEnv): Promise<CallToolResult | undefined> {
+  function call (request: JsonRpcRequest, env: CallEnv): CallToolResult | undefined | Promise<CallToolResult | undefined> {
     const params = request.params ?? {}
     const name = params.name
     if (typeof name !== 'string') {
@@ -96,8 +96,13 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
     if (!args.ok) return toolError(`Invalid arguments for tool "${name}": ${args.problems}`)
 
     const tool = entry.definition
-    const outcome = await runHandler(env, request, tool.timeoutMs ?? defaultTimeoutMs, services,
-      (ctx) => tool.handler(args.value, ctx))
+    const outcome = runHandler(env, request, tool.timeoutMs ?? defaultTimeoutMs, services, (ctx) => tool.handler(args.value, ctx))
+    // A synchronous handler's outcome is settled here and now: no promise on the common path.
+    return outcome instanceof Promise ? outcome.then((settled) => finish(entry, settled, env)) : finish(entry, outcome, env)
+  }
+
+  function finish (entry: ToolEntry, outcome: HandlerOutcome<unknown>, env: CallEnv): CallToolResult | undefined {
+    const name = entry.definition.name
     switch (outcome.status) {
       case 'cancelled':
         return undefined
@@ -117,6 +122,7 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
       return toolError(`Tool "${name}" returned a result that cannot be sent as JSON: ${errorMessage(error).split('\n')[0]}`)
     }
   }
+
 
   /** Turns what a handler returned into the result to send, checked against the tool's output schema. */
   function resultOf (entry: ToolEntry, value: unknown, env: CallEnv): CallToolResult {
