@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
 import type { AuthIdentity } from '../protocol/identity.js'
 import type { AuthOption } from '../options.js'
 import { ErrorCode, failure } from '../protocol/jsonrpc.js'
@@ -41,28 +41,34 @@ export function parseBearer (header: string | undefined): { token: string } | { 
  * The onRequest hook that guards the MCP routes, before any body is read: 401 with `WWW-Authenticate: Bearer`
  * and a JSON-RPC error body on refusal. The reason and the client's address are logged; the token never is.
  */
-export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLevel: string): onRequestAsyncHookHandler {
+export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLevel: string): onRequestHookHandler {
   const verify = 'verify' in auth ? auth.verify : undefined
   const match = 'tokens' in auth ? createTokenMatcher(auth.tokens) : undefined
 
-  async function refuse (request: FastifyRequest, reply: FastifyReply, refusal: Refusal): Promise<void> {
+  function refuse (request: FastifyRequest, reply: FastifyReply, refusal: Refusal): void {
     const { message, challenge } = REFUSALS[refusal]
     const log = request.log as unknown as Record<string, (obj: object, msg: string) => void>
     // Without the query string: a client that put its token there must not have it logged by us.
     const url = request.url.split('?', 1)[0]
     log[failureLogLevel]?.call(request.log, { reason: refusal, ip: request.ip, url }, 'MCP request refused by bearer auth')
-    await reply.code(401).header('www-authenticate', challenge).send(failure(null, ErrorCode.ServerError, message))
+    void reply.code(401).header('www-authenticate', challenge).send(failure(null, ErrorCode.ServerError, message))
   }
 
-  return async function bearerAuth (request, reply) {
-    const parsed = parseBearer(request.headers.authorization)
-    if ('refusal' in parsed) return await refuse(request, reply, parsed.refusal)
-    const identity = verify !== undefined ? await verify(parsed.token, request) : match?.(parsed.token) ?? null
-    if (identity === null || identity === undefined || typeof identity.id !== 'string') {
-      return await refuse(request, reply, 'invalid')
-    }
+  function admit (request: FastifyRequest, reply: FastifyReply, identity: AuthIdentity | null | undefined, done: HookHandlerDoneFunction): void {
+    if (identity === null || identity === undefined || typeof identity.id !== 'string') return refuse(request, reply, 'invalid')
     request.mcpAuth = identity
     // Later log lines of this request (tool errors, "request completed") name the caller; the token never appears.
     request.log = reply.log = request.log.child({ identity: identity.id })
+    done()
+  }
+
+  // A callback hook: with tokens it runs synchronously on every request; only a verify function is awaited.
+  return function bearerAuth (request, reply, done) {
+    const parsed = parseBearer(request.headers.authorization)
+    if ('refusal' in parsed) return refuse(request, reply, parsed.refusal)
+    if (verify === undefined) return admit(request, reply, match?.(parsed.token) ?? null, done)
+    Promise.resolve()
+      .then(async () => await verify(parsed.token, request))
+      .then((identity) => { admit(request, reply, identity, done) }, done)
   }
 }

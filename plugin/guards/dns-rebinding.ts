@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { ErrorCode, failure } from '../protocol/jsonrpc.js'
 
 export interface RebindingGuardOptions {
@@ -41,7 +41,7 @@ function isBoundToLoopback (app: FastifyInstance): boolean {
  * tricked into calling a local server sends the attacker's host name. Requests without Origin (non-browser
  * clients) pass the Origin check.
  */
-export function createRebindingGuard (app: FastifyInstance, options: RebindingGuardOptions): onRequestAsyncHookHandler {
+export function createRebindingGuard (app: FastifyInstance, options: RebindingGuardOptions): onRequestHookHandler {
   const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase())
   const allowedOrigins = options.allowedOrigins?.map((origin) => origin.toLowerCase().replace(/\/$/, ''))
   // The bound address cannot change once the server listens: ask the socket once, not on every request.
@@ -60,15 +60,17 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
     return loopbackBound() && hostname !== undefined && isLoopbackHostname(hostname)
   }
 
-  async function refuse (request: FastifyRequest, reply: FastifyReply, what: string, option: string): Promise<void> {
+  function refuse (request: FastifyRequest, reply: FastifyReply, what: string, option: string): void {
     request.log.warn({ host: request.headers.host, origin: request.headers.origin, ip: request.ip }, `Refused an MCP request: ${what} not allowed`)
-    await reply.code(403).send(failure(null, ErrorCode.ServerError,
+    void reply.code(403).send(failure(null, ErrorCode.ServerError,
       `Forbidden: ${what} is not allowed on this server (DNS-rebinding protection); the operator can allow it with the ${option} option`))
   }
 
-  return async function rebindingGuard (request, reply) {
-    if (!hostAllowed(request.headers.host)) return await refuse(request, reply, `Host "${String(request.headers.host)}"`, 'allowedHosts')
+  // A callback hook, not an async one: it runs on every MCP request and never waits for anything.
+  return function rebindingGuard (request, reply, done) {
+    if (!hostAllowed(request.headers.host)) return refuse(request, reply, `Host "${String(request.headers.host)}"`, 'allowedHosts')
     const origin = request.headers.origin
-    if (origin !== undefined && !originAllowed(origin)) return await refuse(request, reply, `Origin "${origin}"`, 'allowedOrigins')
+    if (origin !== undefined && !originAllowed(origin)) return refuse(request, reply, `Origin "${origin}"`, 'allowedOrigins')
+    done()
   }
 }
