@@ -1,4 +1,4 @@
-import { ErrorCode, JsonRpcError, isObjectValue, type JsonRpcRequest } from '../protocol/jsonrpc.js'
+import { ErrorCode, JsonRpcError, isObjectValue, type JsonRpcRequest, quoteValue } from '../protocol/jsonrpc.js'
 import type { CompleteResult } from '../protocol/spec.js'
 import type { PromptRegistry } from '../prompts/prompt-registry.js'
 import type { ResourceRegistry } from '../resources/resource-registry.js'
@@ -8,11 +8,11 @@ const MAX_VALUES = 100
 
 function findCompleter (ref: Record<string, unknown>, argument: string, prompts: PromptRegistry, resources: ResourceRegistry): Completer | undefined {
   if (ref.type === 'ref/prompt' && typeof ref.name === 'string') {
-    if (!prompts.has(ref.name)) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown prompt: "${ref.name}"`)
+    if (!prompts.has(ref.name)) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown prompt: ${quoteValue(ref.name)}`)
     return prompts.completer(ref.name, argument)
   }
   if (ref.type === 'ref/resource' && typeof ref.uri === 'string') {
-    if (!resources.hasTemplate(ref.uri)) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown resource template: "${ref.uri}"`)
+    if (!resources.hasTemplate(ref.uri)) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown resource template: ${quoteValue(ref.uri)}`)
     return resources.completer(ref.uri, argument)
   }
   throw new JsonRpcError(ErrorCode.InvalidParams, 'completion/complete needs "ref": { "type": "ref/prompt", "name" } or { "type": "ref/resource", "uri" }')

@@ -1,4 +1,4 @@
-import { ErrorCode, JsonRpcError, isObjectValue, type JsonRpcRequest } from '../protocol/jsonrpc.js'
+import { ErrorCode, JsonRpcError, isObjectValue, type JsonRpcRequest, quoteValue } from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import type { GetPromptResult, Prompt, PromptArgument } from '../protocol/spec.js'
 import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/schema-check.js'
@@ -75,7 +75,7 @@ export function createPromptRegistry (prompts: readonly AnyPrompt[], services: S
     const name = request.params?.name
     if (typeof name !== 'string') throw new JsonRpcError(ErrorCode.InvalidParams, 'prompts/get needs "name": the name of the prompt, as prompts/list gives it')
     const entry = entries.get(name)
-    if (entry === undefined) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown prompt: "${name}". Call prompts/list to see the prompts this server offers.`)
+    if (entry === undefined) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown prompt: ${quoteValue(name)}. Call prompts/list to see the prompts this server offers.`)
     const raw = request.params?.arguments ?? {}
     if (!isObjectValue(raw)) throw new JsonRpcError(ErrorCode.InvalidParams, `Invalid arguments for prompt "${name}": "arguments" must be an object of strings`)
     let args: unknown = raw

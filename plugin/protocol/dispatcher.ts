@@ -1,7 +1,6 @@
 import {
   ErrorCode, JsonRpcError, failure, success,
-  type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse
-} from './jsonrpc.js'
+  type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, quoteValue } from './jsonrpc.js'
 import type { CallEnv } from './call-env.js'
 import type { ClientSession } from './client-session.js'
 import type { Implementation, ServerCapabilities } from './spec.js'
@@ -168,7 +167,7 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     if (declaresModernEra(request)) return await handleModern(request, env)
     const method = methods.get(request.method)
     if (method === undefined) {
-      return failure(request.id, ErrorCode.MethodNotFound, `Method not found: "${request.method}". This server implements: ${[...methods.keys()].join(', ')}`)
+      return failure(request.id, ErrorCode.MethodNotFound, `Method not found: ${quoteValue(request.method)}. This server implements: ${[...methods.keys()].join(', ')}`)
     }
     try {
       const result = await method(request, env)

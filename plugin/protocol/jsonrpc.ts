@@ -133,3 +133,11 @@ export function classifyMessage (value: unknown): ClassifiedMessage {
 export function isObjectValue (value: unknown): value is Record<string, unknown> {
   return isObject(value)
 }
+
+const QUOTE_LIMIT = 64
+
+/** A client-sent value for an error message: quoted, and cut short so that a refusal never echoes kilobytes back. */
+export function quoteValue (value: unknown): string {
+  const text = String(value)
+  return JSON.stringify(text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text)
+}

@@ -1,4 +1,4 @@
-import { ErrorCode, JsonRpcError, type JsonRpcRequest } from '../protocol/jsonrpc.js'
+import { ErrorCode, JsonRpcError, type JsonRpcRequest, quoteValue } from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import type { ReadResourceResult, Resource, ResourceTemplate } from '../protocol/spec.js'
 import { runHandler, errorMessage, rethrowProtocolSignals } from '../protocol/run-handler.js'
@@ -100,7 +100,7 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
     if (typeof uri !== 'string') throw new JsonRpcError(ErrorCode.InvalidParams, 'resources/read needs "uri": the URI of the resource to read')
     const target = resolve(uri)
     if (target === undefined) {
-      throw new JsonRpcError(ErrorCode.ResourceNotFound, `Resource not found: "${uri}". Call resources/list and resources/templates/list to see what this server offers.`, { uri })
+      throw new JsonRpcError(ErrorCode.ResourceNotFound, `Resource not found: ${quoteValue(uri)}. Call resources/list and resources/templates/list to see what this server offers.`, { uri })
     }
     const outcome = await runHandler(env, request, timeoutMs, services, target.run)
     switch (outcome.status) {

@@ -1,4 +1,4 @@
-import { JsonRpcError, ErrorCode, isObjectValue, type JsonRpcRequest } from '../protocol/jsonrpc.js'
+import { JsonRpcError, ErrorCode, isObjectValue, type JsonRpcRequest, quoteValue } from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import type { CallToolResult, Tool } from '../protocol/spec.js'
 import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/schema-check.js'
@@ -88,7 +88,7 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
     }
     const entry = entries.get(name)
     if (entry === undefined) {
-      throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: "${name}". Call tools/list to see the tools this server offers.`)
+      throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown tool: ${quoteValue(name)}. Call tools/list to see the tools this server offers.`)
     }
     const rawArgs = params.arguments ?? {}
     if (!isObjectValue(rawArgs)) return toolError(`Invalid arguments for tool "${name}": "arguments" must be an object`)

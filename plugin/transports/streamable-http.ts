@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { classifyMessage, ErrorCode } from '../protocol/jsonrpc.js'
+import { classifyMessage, ErrorCode, quoteValue } from '../protocol/jsonrpc.js'
 import { isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS } from '../protocol/versions.js'
 import { MODERN_PROTOCOL_VERSION } from '../protocol/modern/envelope.js'
 import type { LegContext } from './leg-context.js'
@@ -21,7 +21,7 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
   function checkProtocolVersion (request: FastifyRequest): void {
     const version = request.headers['mcp-protocol-version']
     if (version !== undefined && !isSupportedLegacyVersion(String(version)) && version !== MODERN_PROTOCOL_VERSION) {
-      throw refusal(400, `Bad Request: unsupported MCP-Protocol-Version "${String(version)}"; this server supports ${[MODERN_PROTOCOL_VERSION, ...LEGACY_PROTOCOL_VERSIONS].join(', ')}`)
+      throw refusal(400, `Bad Request: unsupported MCP-Protocol-Version ${quoteValue(version)}; this server supports ${[MODERN_PROTOCOL_VERSION, ...LEGACY_PROTOCOL_VERSIONS].join(', ')}`)
     }
   }
 

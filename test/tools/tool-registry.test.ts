@@ -108,6 +108,12 @@ describe('tool arguments', () => {
     assert.equal((await call([plain], 'plain', {})).result.isError, true)
   })
 
+  test('an unknown tool name is quoted in the error and cut short when huge', async () => {
+    const response = await call([tool(() => 'ok')], 'n'.repeat(5000), {})
+    assert.equal(response.error.code, -32602)
+    assert.match(response.error.message, /^Unknown tool: "n{64}…"\. Call tools\/list/)
+  })
+
   test('a tool without "name" in params is -32602', async () => {
     const dispatcher = createDispatcher({ info: { name: 't', version: '1' }, tools: [] })
     const response = await dispatcher.handleRequest({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: {} }, env())

@@ -154,6 +154,15 @@ describe('Streamable HTTP on the wire', () => {
     assert.equal(supported.status, 200)
   })
 
+  test('a huge garbage MCP-Protocol-Version is refused without being echoed back in full', async (t) => {
+    const { baseUrl } = await startApp(t)
+    const garbage = 'x'.repeat(8000)
+    const response = await post(`${baseUrl}/mcp`, rpc('ping'), { ...AUTH_HEADER, 'mcp-protocol-version': garbage })
+    assert.equal(response.status, 400)
+    assert.match(response.json.error.message, /unsupported MCP-Protocol-Version "x{64}…"/)
+    assert.ok(response.text.length < 500)
+  })
+
   test('an unknown method is a JSON-RPC error -32601', async (t) => {
     const { baseUrl } = await startApp(t)
     const response = await post(`${baseUrl}/mcp`, rpc('tools/destroy', {}, 'abc'), AUTH_HEADER)

@@ -1,4 +1,4 @@
-import { failure, ErrorCode, type JsonRpcFailure, type JsonRpcRequest, type JsonRpcResponse } from '../jsonrpc.js'
+import { failure, quoteValue, ErrorCode, type JsonRpcFailure, type JsonRpcRequest, type JsonRpcResponse } from '../jsonrpc.js'
 import { checkEnvelope } from './modern-dispatch.js'
 import { ModernErrorCode, type ModernEnvelope } from './envelope.js'
 
@@ -41,15 +41,15 @@ export function checkModernHttpRequest (headers: Headers, request: JsonRpcReques
   const envelope = checkEnvelope(request)
   if ('jsonrpc' in envelope && envelope.error.code === ErrorCode.InvalidParams) return envelope
   const metaVersion = request.params?._meta !== undefined ? (request.params._meta as Record<string, unknown>)['io.modelcontextprotocol/protocolVersion'] : undefined
-  if (metaVersion !== version) return mismatch(request, `MCP-Protocol-Version "${version}" differs from _meta protocolVersion "${String(metaVersion)}"`)
+  if (metaVersion !== version) return mismatch(request, `MCP-Protocol-Version ${quoteValue(version)} differs from _meta protocolVersion ${quoteValue(metaVersion)}`)
   if ('jsonrpc' in envelope) return envelope
   const method = header(headers, 'mcp-method')
-  if (method !== request.method) return mismatch(request, `the Mcp-Method header must repeat the body's method "${request.method}"${method === undefined ? '' : `, got "${method}"`}`)
+  if (method !== request.method) return mismatch(request, `the Mcp-Method header must repeat the body's method ${quoteValue(request.method)}${method === undefined ? '' : `, got ${quoteValue(method)}`}`)
   const name = expectedName(request)
   if (name !== undefined) {
     const raw = header(headers, 'mcp-name')
     const given = raw === undefined ? undefined : decodeHeaderValue(raw)
-    if (given !== name) return mismatch(request, `the Mcp-Name header must repeat "${name}" (base64 as =?base64?...?= when not ASCII)`)
+    if (given !== name) return mismatch(request, `the Mcp-Name header must repeat ${quoteValue(name)} (base64 as =?base64?...?= when not ASCII)`)
   }
   return envelope
 }

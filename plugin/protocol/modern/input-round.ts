@@ -1,4 +1,4 @@
-import { ErrorCode, JsonRpcError, isObjectValue } from '../jsonrpc.js'
+import { ErrorCode, JsonRpcError, isObjectValue, quoteValue } from '../jsonrpc.js'
 import type { ClientCapabilities } from '../spec.js'
 import type { InputRequests, InputResponses } from '../client-requests.js'
 import { ModernErrorCode } from './envelope.js'
@@ -60,7 +60,7 @@ export function readInputResponses (value: unknown): InputResponses {
   if (value === undefined) return {}
   if (!isObjectValue(value)) throw new JsonRpcError(ErrorCode.InvalidParams, '"inputResponses" must be an object mapping each input request key to the client\'s answer')
   for (const [key, answer] of Object.entries(value)) {
-    if (!isObjectValue(answer)) throw new JsonRpcError(ErrorCode.InvalidParams, `inputResponses["${key}"] must be an object: the result of the "${key}" input request`)
+    if (!isObjectValue(answer)) throw new JsonRpcError(ErrorCode.InvalidParams, `inputResponses[${quoteValue(key)}] must be an object: the result of that input request`)
   }
   return value as InputResponses
 }

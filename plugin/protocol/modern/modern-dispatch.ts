@@ -1,4 +1,4 @@
-import { ErrorCode, JsonRpcError, failure, success, type JsonRpcFailure, type JsonRpcRequest, type JsonRpcResponse } from '../jsonrpc.js'
+import { ErrorCode, JsonRpcError, failure, success, type JsonRpcFailure, type JsonRpcRequest, type JsonRpcResponse, quoteValue } from '../jsonrpc.js'
 import type { CallEnv } from '../call-env.js'
 import type { Implementation, ServerCapabilities } from '../spec.js'
 import { errorMessage } from '../run-handler.js'
@@ -91,7 +91,7 @@ export function createModernDispatch (options: ModernDispatchOptions): (request:
     const method = REMOVED_METHODS.has(request.method) ? undefined : methods.get(request.method)
     if (method === undefined) {
       const why = REMOVED_METHODS.has(request.method) ? ' (removed in 2026-07-28)' : ''
-      return failure(request.id, ErrorCode.MethodNotFound, `Method not found: "${request.method}"${why}`)
+      return failure(request.id, ErrorCode.MethodNotFound, `Method not found: ${quoteValue(request.method)}${why}`)
     }
     try {
       const multiRound = MULTI_ROUND.has(request.method)
