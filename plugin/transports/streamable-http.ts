@@ -34,7 +34,7 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     }
   }
 
-  const modern = createModernPostHandler(app, leg)
+  const modern = createModernPostHandler(leg)
   app.addHook('preClose', async function endListenStreams () { modern.closeListens() })
   const stateful = config.streamable.sessions ? createStatefulHandlers(app, leg, checkProtocolVersion) : undefined
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { success, type JsonRpcRequest } from '../protocol/jsonrpc.js'
 import { HttpRequestEnv } from './request-env.js'
 import { declaresModernEra, MODERN_PROTOCOL_VERSION } from '../protocol/modern/envelope.js'
@@ -25,7 +25,7 @@ export interface ModernPostHandler {
  * 2026-07-28 requests on Streamable HTTP: the revision's header rules, statuses by error kind (404 for an unknown
  * method, 400 for envelope errors), cancellation by closing the response, and `subscriptions/listen` streams.
  */
-export function createModernPostHandler (app: FastifyInstance, leg: LegContext): ModernPostHandler {
+export function createModernPostHandler (leg: LegContext): ModernPostHandler {
   const { dispatcher, lifecycle, config } = leg
   const { maxBufferedBytes, keepAliveMs } = config.streamable
   const listens = new Set<() => void>()
