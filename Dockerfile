@@ -9,8 +9,8 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts
 COPY plugin ./plugin
 COPY server ./server
-# The product only (plugin and server), then TypeBox's runtime bundled into one module (scripts/bundle-typebox.mjs).
-COPY scripts/bundle-typebox.mjs ./scripts/bundle-typebox.mjs
+# The product only (plugin and server), then TypeBox's runtime and the server's own code bundled (scripts/bundle-*.mjs).
+COPY scripts/bundle-typebox.mjs scripts/bundle-server.mjs ./scripts/
 RUN npm run build:product
 
 # --- runtime: production dependencies and the compiled code only ---

@@ -94,8 +94,8 @@ test('the Dockerfile builds in a full stage and runs on a slim current Node LTS 
   assert.ok(build.some((line) => /^RUN npm ci\b/.test(line)))
   assert.ok(build.some((line) => /^RUN npm run build:product$/.test(line)))
   const buildProduct = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['build:product']
-  assert.equal(buildProduct, 'tsc -p tsconfig.build.json && node scripts/bundle-typebox.mjs')
-  for (const needed of ['tsconfig.build.json', 'scripts/bundle-typebox.mjs', 'plugin', 'server']) {
+  assert.equal(buildProduct, 'tsc -p tsconfig.build.json && node scripts/bundle-typebox.mjs && node scripts/bundle-server.mjs')
+  for (const needed of ['tsconfig.build.json', 'scripts/bundle-typebox.mjs', 'scripts/bundle-server.mjs', 'plugin', 'server']) {
     assert.ok(build.some((line) => line.startsWith('COPY ') && line.includes(needed)), `the build stage copies ${needed}`)
   }
   assert.ok(runtime.some((line) => /^RUN npm ci --omit=dev\b/.test(line)))
@@ -108,10 +108,10 @@ test('the Dockerfile builds in a full stage and runs on a slim current Node LTS 
 test('the package bin is the compiled server entry, with a node shebang, and is published', () => {
   const pkg = JSON.parse(read('package.json')) as { name: string, bin: Record<string, string>, files: string[] }
   const entry = pkg.bin[pkg.name]
-  assert.equal(entry, './dist/server/main.js')
+  assert.equal(entry, './dist/server/bundle/main.js')
   assert.ok(read(entry).startsWith('#!/usr/bin/env node\n'))
   assert.ok(pkg.files.includes('dist/server') && pkg.files.includes('dist/plugin'))
-  assert.equal((JSON.parse(read('server/package.json')) as { main: string }).main, '../dist/server/main.js')
+  assert.equal((JSON.parse(read('server/package.json')) as { main: string }).main, '../dist/server/bundle/main.js')
 })
 
 test('.ci/run is executable, stops on the first failure, and runs npm ci and the README\'s npm test', () => {

@@ -62,13 +62,15 @@ test('a stdio run loads no Fastify or HTTP module, as recorded by module hooks',
   assert.match(run.stdout(), /"transport":"stdio"/, 'the call was answered')
 
   const loaded = readFileSync(record, 'utf8').split('\n').filter((line) => line !== '')
-  assert.ok(loaded.some((line) => line.endsWith('/dist/server/stdio.js')), 'the hooks saw the stdio entry (sanity check)')
+  // `node server` runs the bundled entry (dist/server/bundle/, one chunk per transport); plain dist/ also counts.
+  assert.ok(loaded.some((line) => /\/dist\/server\/(stdio\.js|bundle\/stdio-[^/]*\.js)$/.test(line)), 'the hooks saw the stdio entry (sanity check)')
   assert.ok(loaded.some((line) => line.startsWith('require ')), 'the hooks saw CommonJS loads (sanity check)')
   const offending = loaded.filter((line) => {
     const [, target] = line.split(' ')
     return isHttpModule(target) ||
       /\/node_modules\/(fastify|fastify-plugin|@fastify\/[^/]+|avvio|find-my-way|light-my-request)\//.test(target) ||
-      OUR_HTTP_FILES.some((file) => target.endsWith(`/dist/${file}`))
+      OUR_HTTP_FILES.some((file) => target.endsWith(`/dist/${file}`)) ||
+      /\/dist\/server\/bundle\/http-[^/]*\.js$/.test(target)
   })
   assert.deepEqual(offending, [])
 })
