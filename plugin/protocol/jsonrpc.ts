@@ -49,6 +49,8 @@ export const ErrorCode = {
   ResourceNotFound: -32002
 } as const
 
+const JSON_RPC_ERROR = Symbol.for('fastify-mcp-host/JsonRpcError')
+
 /** An error that reaches the client as a JSON-RPC error object. Its message is shown to the user as is. */
 export class JsonRpcError extends Error {
   readonly code: number
@@ -59,6 +61,15 @@ export class JsonRpcError extends Error {
     this.name = 'JsonRpcError'
     this.code = code
     this.data = data
+    Object.defineProperty(this, JSON_RPC_ERROR, { value: true })
+  }
+
+  /**
+   * `instanceof` by brand, not by class identity: a tools module imports this class from the package while
+   * `node server` runs its own bundled copy, and an error thrown by one must still be recognised by the other.
+   */
+  static override [Symbol.hasInstance] (value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[JSON_RPC_ERROR] === true
   }
 
   toObject (): JsonRpcErrorObject {

@@ -74,3 +74,13 @@ test('without --tools, node server serves the built-in server_status tool', asyn
   assert.equal(status.transport, 'streamable-http')
   assert.match(status.caller, /^token-[0-9a-f]{8}$/)
 })
+
+test('a JsonRpcError thrown by a --tools module is a JSON-RPC error, though node server runs its own bundled copy', async (t) => {
+  const client = await clientOfFixtureServer(t)
+  await assert.rejects(client.callTool({ name: 'refuse', arguments: {} }), (error: { code: number, message: string, data: unknown }) => {
+    assert.equal(error.code, -32602)
+    assert.match(error.message, /refused on purpose/)
+    assert.deepEqual(error.data, { reason: 'test' })
+    return true
+  })
+})
