@@ -154,12 +154,12 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     methods.set('completion/complete', async (request) => await complete(request, prompts, resources))
   }
 
-  const shared = new Map([...methods].filter(([name]) => !['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe'].includes(name)))
   const handleModern = createModernDispatch({
     info: definition.info,
     instructions: definition.instructions,
     capabilities,
-    methods: shared,
+    // The 2026 dispatch refuses the methods that revision removed (its REMOVED_METHODS) before looking here.
+    methods,
     signer: new RequestStateSigner(definition.requestStateSecret)
   })
 

@@ -1,5 +1,6 @@
 import { test, describe, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { assertInvalidAddArguments } from '../helpers/tool-assertions.js'
 import { fileURLToPath } from 'node:url'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { startApp, TOKEN, SECOND_TOKEN, AUTH_HEADER } from '../helpers/app.js'
@@ -48,12 +49,7 @@ for (const target of targets) {
 
     test('invalid arguments come back as a tool error naming each failing path', async (t) => {
       const client = await target.connect(t)
-      const result = await client.callTool({ name: 'add', arguments: { a: 'two' } })
-      assert.equal(result.isError, true)
-      const text = (result.content as Array<{ text: string }>)[0].text
-      assert.match(text, /Invalid arguments for tool "add"/)
-      assert.match(text, /\/a must be number/)
-      assert.match(text, /required properties b/)
+      assertInvalidAddArguments(await client.callTool({ name: 'add', arguments: { a: 'two' } }))
     })
 
     test('an unknown tool is a JSON-RPC error -32602', async (t) => {

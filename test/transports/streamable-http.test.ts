@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
+import { assertInvalidAddArguments } from '../helpers/tool-assertions.js'
 import { startApp, TOKEN, AUTH_HEADER } from '../helpers/app.js'
 import { connectHttp } from '../helpers/clients.js'
 import { post, request, rpc, INITIALIZE_PARAMS } from '../helpers/raw-http.js'
@@ -31,12 +32,7 @@ for (const prefix of ['', '/api/v1']) {
     test('invalid arguments come back as a tool error naming each failing path', async (t) => {
       const { baseUrl } = await startApp(t, {}, prefix)
       const client = await connectHttp(t, `${baseUrl}/mcp`, TOKEN)
-      const result = await client.callTool({ name: 'add', arguments: { a: 'two' } })
-      assert.equal(result.isError, true)
-      const text = (result.content as Array<{ text: string }>)[0].text
-      assert.match(text, /Invalid arguments for tool "add"/)
-      assert.match(text, /\/a must be number/)
-      assert.match(text, /required properties b/)
+      assertInvalidAddArguments(await client.callTool({ name: 'add', arguments: { a: 'two' } }))
     })
 
     test('an unknown tool is a JSON-RPC error -32602 naming the tool', async (t) => {

@@ -14,7 +14,7 @@ export interface ModernDispatchOptions {
   instructions: string | undefined
   /** The 2025-era capabilities; the 2026 ones are derived from them. */
   capabilities: ServerCapabilities
-  /** The methods both eras share (tools, resources, prompts, completion). */
+  /** The 2025 era's methods; those the 2026 revision removed are refused before a lookup. */
   methods: ReadonlyMap<string, MethodHandler>
   signer: RequestStateSigner
 }
