@@ -1,5 +1,5 @@
 import type { Static } from 'typebox'
-import { Type } from './protocol/typebox-runtime.js'
+import * as Type from './protocol/typebox-runtime.js'
 import { compileSchema } from './protocol/schema-check.js'
 import type { FastifyRequest } from 'fastify'
 import type { AuthIdentity } from './protocol/identity.js'

@@ -5,6 +5,7 @@ import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
 import { createBuiltinTools } from './builtin-tools.js'
 import { loadTools } from './load-tools.js'
+import { schemaCompilersOnFirstUse } from './schema-compilers.js'
 
 /** Decides the auth option, or explains why the server must not start. */
 function chooseAuth (config: ServerConfig): { auth: AuthOption, generatedToken?: string } | { refusal: string } {
@@ -44,7 +45,8 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
   }
   const app = Fastify({
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
-    forceCloseConnections: 'idle'
+    forceCloseConnections: 'idle',
+    schemaController: { compilersFactory: schemaCompilersOnFirstUse }
   })
   const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
   const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({ ...app.mcp.status() }))
