@@ -29,10 +29,17 @@ const REFUSALS: Record<Refusal, { message: string, challenge: string }> = {
 }
 
 const BEARER = /^Bearer[ \t]+([^ \t]+)[ \t]*$/i
+const CANONICAL_PREFIX = 'Bearer '
+const WHITESPACE = /[ \t]/
 
 /** The token from an `Authorization: Bearer <token>` header, or why there is none. */
 export function parseBearer (header: string | undefined): { token: string } | { refusal: Refusal } {
   if (header === undefined || header === '') return { refusal: 'missing' }
+  // What clients send: "Bearer <token>", taken without running the full pattern.
+  if (header.startsWith(CANONICAL_PREFIX)) {
+    const token = header.slice(CANONICAL_PREFIX.length)
+    if (token !== '' && !WHITESPACE.test(token)) return { token }
+  }
   const match = BEARER.exec(header)
   return match === null ? { refusal: 'scheme' } : { token: match[1] }
 }

@@ -30,11 +30,13 @@ export function createTokenMatcher (tokens: ReadonlyArray<string | NamedToken>):
   })
   const scratch = Buffer.alloc(width)
   return (presented) => {
-    const length = Buffer.byteLength(presented)
+    // Header values reach us as latin1 strings, one character per byte received: written as latin1, the scratch
+    // holds exactly the bytes the client sent (a token with UTF-8 characters matches its UTF-8 bytes).
+    const length = presented.length
     // Longer than every known token: it cannot match, and saying so early tells nothing about any token.
     if (length > width) return null
-    scratch.fill(0)
-    scratch.write(presented)
+    scratch.write(presented, 'latin1')
+    scratch.fill(0, length)
     let match: AuthIdentity | null = null
     for (const entry of known) {
       const same = timingSafeEqual(scratch, entry.padded) && length === entry.length

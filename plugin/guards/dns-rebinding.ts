@@ -54,6 +54,17 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
     return !loopbackBound() || isLoopbackHostname(hostnameOf(host))
   }
 
+  // A client sends the same Host on every request: keep the last verdict instead of parsing it again.
+  let lastHost: string | undefined
+  let lastHostVerdict = false
+  function hostAllowedMemo (host: string | undefined): boolean {
+    if (host !== lastHost) {
+      lastHostVerdict = hostAllowed(host)
+      lastHost = host
+    }
+    return lastHostVerdict
+  }
+
   function originAllowed (origin: string): boolean {
     if (allowedOrigins !== undefined) return allowedOrigins.includes('*') || allowedOrigins.includes(origin.toLowerCase())
     const hostname = originHostname(origin)
@@ -68,7 +79,7 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
 
   // A callback hook, not an async one: it runs on every MCP request and never waits for anything.
   return function rebindingGuard (request, reply, done) {
-    if (!hostAllowed(request.headers.host)) return refuse(request, reply, `Host "${String(request.headers.host)}"`, 'allowedHosts')
+    if (!hostAllowedMemo(request.headers.host)) return refuse(request, reply, `Host "${String(request.headers.host)}"`, 'allowedHosts')
     const origin = request.headers.origin
     if (origin !== undefined && !originAllowed(origin)) return refuse(request, reply, `Origin "${origin}"`, 'allowedOrigins')
     done()

@@ -44,8 +44,11 @@ export interface Dispatcher {
   readonly info: Implementation
   readonly capabilities: ServerCapabilities
   readonly tools: ToolRegistry
-  /** Answers one request. Resolves to undefined when the client cancelled it (no response is due). Never rejects. */
-  handleRequest: (request: JsonRpcRequest, env: CallEnv) => Promise<JsonRpcResponse | undefined>
+  /**
+   * Answers one request: at once when its method answers synchronously, else through a promise. Undefined when
+   * the client cancelled it (no response is due). Never throws or rejects.
+   */
+  handleRequest: (request: JsonRpcRequest, env: CallEnv) => MaybePromise<JsonRpcResponse | undefined>
   handleNotification: (notification: JsonRpcNotification, env: CallEnv) => void
   /** A client's answer to one of our requests (sampling, elicitation, roots); false if nothing waited for it. */
   handleResponse: (response: JsonRpcResponse, env: CallEnv) => boolean
@@ -61,6 +64,7 @@ export interface Dispatcher {
 }
 
 type Result = Record<string, unknown>
+export type MaybePromise<T> = T | Promise<T>
 type MethodHandler = (request: JsonRpcRequest, env: CallEnv) => Result | undefined | Promise<Result | undefined>
 
 const EMPTY_RESULT: Result = Object.freeze({}) as Result
@@ -163,23 +167,34 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     signer: new RequestStateSigner(definition.requestStateSecret)
   })
 
-  async function handleRequest (request: JsonRpcRequest, env: CallEnv): Promise<JsonRpcResponse | undefined> {
-    if (declaresModernEra(request)) return await handleModern(request, env)
+  function respond (request: JsonRpcRequest, result: Result | undefined): JsonRpcResponse | undefined {
+    return result === undefined ? undefined : success(request.id, result)
+  }
+
+  function failed (request: JsonRpcRequest, env: CallEnv, error: unknown): JsonRpcResponse {
+    if (error instanceof JsonRpcError) return { jsonrpc: '2.0', id: request.id, error: error.toObject() }
+    if (error instanceof InputRequired) {
+      return failure(request.id, ErrorCode.InvalidRequest, 'This request needs input from the client; send it in the 2026-07-28 era or over a transport that carries server requests')
+    }
+    env.log.error({ err: error, method: request.method }, 'Request handler failed')
+    return failure(request.id, ErrorCode.InternalError, `Internal error while handling ${request.method}: ${errorMessage(error)}`)
+  }
+
+  // Not an async function: a method that answers synchronously (most tools) is answered with no promise at all.
+  function handleRequest (request: JsonRpcRequest, env: CallEnv): MaybePromise<JsonRpcResponse | undefined> {
+    if (declaresModernEra(request)) return handleModern(request, env)
     const method = methods.get(request.method)
     if (method === undefined) {
       return failure(request.id, ErrorCode.MethodNotFound, `Method not found: ${quoteValue(request.method)}. This server implements: ${[...methods.keys()].join(', ')}`)
     }
+    let result: ReturnType<MethodHandler>
     try {
-      const result = await method(request, env)
-      return result === undefined ? undefined : success(request.id, result)
+      result = method(request, env)
     } catch (error) {
-      if (error instanceof JsonRpcError) return { jsonrpc: '2.0', id: request.id, error: error.toObject() }
-      if (error instanceof InputRequired) {
-        return failure(request.id, ErrorCode.InvalidRequest, 'This request needs input from the client; send it in the 2026-07-28 era or over a transport that carries server requests')
-      }
-      env.log.error({ err: error, method: request.method }, 'Request handler failed')
-      return failure(request.id, ErrorCode.InternalError, `Internal error while handling ${request.method}: ${errorMessage(error)}`)
+      return failed(request, env, error)
     }
+    if (!(result instanceof Promise)) return respond(request, result)
+    return result.then((value) => respond(request, value), (error: unknown) => failed(request, env, error))
   }
 
   function handleNotification (notification: JsonRpcNotification, env: CallEnv): void {

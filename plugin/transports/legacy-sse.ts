@@ -62,7 +62,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
   function answer (session: SseSession, request: JsonRpcRequest, env: CallEnv): void {
     const leave = lifecycle.enter()
     session.pendingRequests++
-    dispatcher.handleRequest(request, env)
+    Promise.resolve(dispatcher.handleRequest(request, env))
       .then((response) => { if (response !== undefined) session.send(response) })
       .catch((error: unknown) => {
         env.log.error({ err: error, sessionId: session.id }, 'Could not send an SSE answer')

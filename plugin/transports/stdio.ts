@@ -97,7 +97,7 @@ export function serveStdio (options: StdioServerOptions): StdioServer {
           listen(classified.message)
           return
         }
-        const work = dispatcher.handleRequest(classified.message, env)
+        const work = Promise.resolve(dispatcher.handleRequest(classified.message, env))
           .then((response) => { if (response !== undefined) send(response) })
         pending.add(work)
         void work.finally(() => pending.delete(work))

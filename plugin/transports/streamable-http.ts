@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { classifyMessage, ErrorCode, quoteValue } from '../protocol/jsonrpc.js'
+import { classifyMessage, ErrorCode, quoteValue, type JsonRpcResponse } from '../protocol/jsonrpc.js'
 import { isSupportedLegacyVersion, LEGACY_PROTOCOL_VERSIONS } from '../protocol/versions.js'
 import { MODERN_PROTOCOL_VERSION } from '../protocol/modern/envelope.js'
 import type { LegContext } from './leg-context.js'
@@ -8,6 +8,14 @@ import { PostAnswer } from './post-answer.js'
 import { createStatefulHandlers, exposeSessionHeader } from './streamable-stateful.js'
 import { createModernPostHandler, isModernPost } from './streamable-modern.js'
 import { HttpRequestEnv } from './request-env.js'
+
+function answerAndLeave (answer: PostAnswer, response: JsonRpcResponse | undefined, leave: () => void): void {
+  try {
+    answer.finish(response)
+  } finally {
+    leave()
+  }
+}
 
 /**
  * `/mcp` per the Streamable HTTP transport. Stateless by default: every POST stands alone, and GET and DELETE
@@ -38,7 +46,11 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
   app.addHook('preClose', async function endListenStreams () { modern.closeListens() })
   const stateful = config.streamable.sessions ? createStatefulHandlers(app, leg, checkProtocolVersion) : undefined
 
-  async function postMcp (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  /**
+   * Not an async function: a stateless request whose tool answers synchronously is sent with no promise at all
+   * (Fastify catches what a synchronous handler throws just as it does a rejection).
+   */
+  function postMcp (request: FastifyRequest, reply: FastifyReply): Promise<unknown> | undefined {
     checkHeaders(request)
     const classified = classifyMessage(request.body)
     if (classified.kind === 'invalid') {
@@ -46,26 +58,28 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     }
     if (classified.kind === 'request' && isModernPost(request, classified.message)) {
       refuseWhileDraining(lifecycle, reply)
-      return await modern.post(request, reply, classified.message)
+      return modern.post(request, reply, classified.message)
     }
     checkProtocolVersion(request)
     // While draining, new work is refused; a client's answers and cancellations still help calls in flight end.
     if (classified.kind === 'request') refuseWhileDraining(lifecycle, reply)
-    if (stateful !== undefined) return await stateful.post(request, reply, classified)
+    if (stateful !== undefined) return stateful.post(request, reply, classified)
 
     const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
     const env = new HttpRequestEnv(request, reply, answer.notify)
     if (classified.kind !== 'request') {
       if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
       else dispatcher.handleResponse(classified.message, env)
-      return await reply.code(202).send()
+      reply.code(202).send()
+      return undefined
     }
     const leave = lifecycle.enter()
-    try {
-      return answer.finish(await dispatcher.handleRequest(classified.message, env))
-    } finally {
-      leave()
+    const response = dispatcher.handleRequest(classified.message, env)
+    if (!(response instanceof Promise)) {
+      answerAndLeave(answer, response, leave)
+      return undefined
     }
+    return response.then((settled) => { answerAndLeave(answer, settled, leave) })
   }
 
   async function methodNotAllowed (_request: FastifyRequest, reply: FastifyReply): Promise<never> {

@@ -27,6 +27,17 @@ describe('bearer auth on POST /mcp', () => {
     }
   })
 
+  test('a token with non-ASCII characters matches the UTF-8 bytes a client sends', async (t) => {
+    const token = 'tökén-ünïcode-Ω-0123456789'
+    const { baseUrl } = await startApp(t, { auth: { tokens: [{ token, id: 'unicode' }] } })
+    // A header carries bytes; fetch takes them as a latin1 string, one character per byte.
+    const utf8Bytes = Buffer.from(token, 'utf8').toString('latin1')
+    const accepted = await post(`${baseUrl}/mcp`, whoami, { authorization: `Bearer ${utf8Bytes}` })
+    assert.equal(accepted.status, 200)
+    assert.equal(accepted.json.result.structuredContent.identity, 'unicode')
+    assert.equal((await post(`${baseUrl}/mcp`, whoami, { authorization: `Bearer ${utf8Bytes.slice(0, -1)}x` })).status, 401)
+  })
+
   test('a wrong token gets 401 with error="invalid_token"', async (t) => {
     const { baseUrl } = await startApp(t)
     for (const token of ['wrong', `${TOKEN}x`, TOKEN.slice(0, -1)]) {
@@ -115,6 +126,10 @@ describe('token parsing and matching', () => {
     assert.deepEqual(parseBearer(''), { refusal: 'missing' })
     assert.deepEqual(parseBearer('Token abc'), { refusal: 'scheme' })
     assert.deepEqual(parseBearer('Bearer a b'), { refusal: 'scheme' })
+    assert.deepEqual(parseBearer('Bearer a\tb'), { refusal: 'scheme' })
+    assert.deepEqual(parseBearer('Bearer '), { refusal: 'scheme' })
+    assert.deepEqual(parseBearer('Bearer\tabc'), { token: 'abc' })
+    assert.deepEqual(parseBearer('BEARER abc'), { token: 'abc' })
   })
 
   test('the matcher finds the identity of any known token, whatever the lengths', () => {

@@ -46,6 +46,15 @@ describe('DNS-rebinding protection on a loopback-bound server', () => {
     }
   })
 
+  test('each request is judged by its own Host: alternating allowed and foreign hosts on one server', async (t) => {
+    const { baseUrl } = await startApp(t)
+    const port = new URL(baseUrl).port
+    const sequence = [`127.0.0.1:${port}`, 'evil.example.com', 'evil.example.com', `localhost:${port}`, 'evil.example.com:80', `127.0.0.1:${port}`]
+    const statuses = []
+    for (const host of sequence) statuses.push((await postWith(baseUrl, { host })).status)
+    assert.deepEqual(statuses, [200, 403, 403, 200, 403, 200])
+  })
+
   test('allowedHosts and allowedOrigins replace the loopback defaults', async (t) => {
     const { baseUrl } = await startApp(t, { allowedHosts: ['mcp.example.com'], allowedOrigins: ['https://app.example.com'] })
     assert.equal((await postWith(baseUrl, { host: 'mcp.example.com' })).status, 200)
