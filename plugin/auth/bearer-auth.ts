@@ -69,11 +69,24 @@ export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLe
     done()
   }
 
+  // With a fixed token list, the header a connection was last admitted with admits it again without another
+  // comparison: clients repeat it on every request, and `===` can only tell a caller about bytes it sent itself
+  // on this very connection. (A verify function is always asked: it may change its mind.)
+  const admittedHeaders = match === undefined ? undefined : new WeakMap<object, { header: string, identity: AuthIdentity }>()
+
   // A callback hook: with tokens it runs synchronously on every request; only a verify function is awaited.
   return function bearerAuth (request, reply, done) {
-    const parsed = parseBearer(request.headers.authorization)
+    const header = request.headers.authorization
+    const connection = request.raw.socket
+    const admitted = admittedHeaders?.get(connection)
+    if (admitted !== undefined && admitted.header === header) return admit(request, reply, admitted.identity, done)
+    const parsed = parseBearer(header)
     if ('refusal' in parsed) return refuse(request, reply, parsed.refusal)
-    if (verify === undefined) return admit(request, reply, match?.(parsed.token) ?? null, done)
+    if (verify === undefined) {
+      const identity = match?.(parsed.token) ?? null
+      if (identity !== null && header !== undefined) admittedHeaders?.set(connection, { header, identity })
+      return admit(request, reply, identity, done)
+    }
     Promise.resolve()
       .then(async () => await verify(parsed.token, request))
       .then((identity) => { admit(request, reply, identity, done) }, done)

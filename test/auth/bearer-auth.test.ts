@@ -1,12 +1,29 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
+import http from 'node:http'
 import { startApp, TOKEN, SECOND_TOKEN } from '../helpers/app.js'
 import { connectHttp } from '../helpers/clients.js'
-import { post, rpc } from '../helpers/raw-http.js'
+import { MCP_HEADERS, post, rpc } from '../helpers/raw-http.js'
 import { parseBearer } from '../../plugin/auth/bearer-auth.js'
 import { createTokenMatcher, tokenFingerprint } from '../../plugin/auth/token-matcher.js'
 
 const whoami = rpc('tools/call', { name: 'whoami', arguments: {} })
+
+/** A POST on a given agent (fetch gives no control over which connection a request uses). */
+async function postOn (agent: http.Agent, url: string, body: unknown, authorization: string | undefined): Promise<{ status: number, json: any }> {
+  const headers: Record<string, string> = { ...MCP_HEADERS }
+  if (authorization !== undefined) headers.authorization = authorization
+  return await new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', agent, headers }, (response) => {
+      let text = ''
+      response.setEncoding('utf8').on('data', (chunk: string) => { text += chunk }).on('end', () => {
+        resolve({ status: response.statusCode ?? 0, json: JSON.parse(text) })
+      })
+    })
+    request.on('error', reject)
+    request.end(JSON.stringify(body))
+  })
+}
 
 describe('bearer auth on POST /mcp', () => {
   test('a request without an Authorization header gets 401 with a Bearer challenge', async (t) => {
@@ -95,6 +112,36 @@ describe('bearer auth on POST /mcp', () => {
     assert.ok(!failed.text.includes('identity provider down'), 'internal errors are not leaked')
     const next = await post(`${baseUrl}/mcp`, rpc('ping'), { authorization: 'Bearer x' })
     assert.equal(next.status, 200)
+  })
+
+  test('on one keep-alive connection every request is judged by its own header', async (t) => {
+    const { app, baseUrl } = await startApp(t, { auth: { tokens: [TOKEN, SECOND_TOKEN] } })
+    let connections = 0
+    app.server.on('connection', () => { connections++ })
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    t.after(() => { agent.destroy() })
+    const sequence = [`Bearer ${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${TOKEN}`, undefined, `Bearer ${SECOND_TOKEN}`, `Bearer ${TOKEN.slice(0, -1)}`, `Bearer ${TOKEN}`]
+    const seen: Array<[number, string | null]> = []
+    for (const authorization of sequence) {
+      const response = await postOn(agent, `${baseUrl}/mcp`, whoami, authorization)
+      seen.push([response.status, response.status === 200 ? response.json.result.structuredContent.identity : null])
+    }
+    assert.equal(connections, 1, 'all requests shared one connection')
+    assert.deepEqual(seen, [
+      [200, tokenFingerprint(TOKEN)], [401, null], [200, tokenFingerprint(TOKEN)], [401, null],
+      [200, tokenFingerprint(SECOND_TOKEN)], [401, null], [200, tokenFingerprint(TOKEN)]
+    ])
+  })
+
+  test('a verify function is asked on every request, even on one keep-alive connection', async (t) => {
+    let calls = 0
+    const { baseUrl } = await startApp(t, { auth: { verify: (token) => { calls++; return calls <= 2 && token === 'let-me-in' ? { id: 'alice' } : null } } })
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    t.after(() => { agent.destroy() })
+    const statuses = []
+    for (let i = 0; i < 3; i++) statuses.push((await postOn(agent, `${baseUrl}/mcp`, whoami, 'Bearer let-me-in')).status)
+    assert.deepEqual(statuses, [200, 200, 401], 'the third request saw the verify function change its mind')
+    assert.equal(calls, 3)
   })
 
   test('auth: false serves without credentials and handlers see no identity', async (t) => {
