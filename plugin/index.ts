@@ -107,9 +107,13 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
   const bearerAuth = auth === false ? undefined : createBearerAuth(auth, config.authFailureLogLevel)
   await app.register(async function mcpRoutes (routes) {
     routes.setErrorHandler(jsonRpcErrorHandler)
-    routes.addHook('onRequest', createRebindingGuard(app, config))
-    // Credentials are checked before the body is read: a caller without a valid token costs no parsing.
-    if (bearerAuth !== undefined) routes.addHook('onRequest', bearerAuth)
+    const passesGuard = createRebindingGuard(app, config)
+    // One hook, guard then credentials, before the body is read: a refused caller costs no parsing.
+    routes.addHook('onRequest', function mcpAccess (request, reply, done) {
+      if (!passesGuard(request, reply)) return
+      if (bearerAuth === undefined) done()
+      else bearerAuth(request, reply, done)
+    })
     const bodyLimit = config.bodyLimit
     if (bodyLimit !== undefined) routes.addHook('onRoute', (route) => { route.bodyLimit ??= bodyLimit })
     if (config.routes.streamableHttp) await routes.register(streamableHttpRoutes, { leg })

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { AuthIdentity } from '../protocol/identity.js'
 import type { AuthOption } from '../options.js'
 import { ErrorCode, failure } from '../protocol/jsonrpc.js'
@@ -44,11 +44,15 @@ export function parseBearer (header: string | undefined): { token: string } | { 
   return match === null ? { refusal: 'scheme' } : { token: match[1] }
 }
 
+/** Calls `done` for an admitted request; otherwise has sent the refusal. */
+export type AuthCheck = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
+
 /**
- * The onRequest hook that guards the MCP routes, before any body is read: 401 with `WWW-Authenticate: Bearer`
- * and a JSON-RPC error body on refusal. The reason and the client's address are logged; the token never is.
+ * The credentials check of the MCP routes' onRequest hook, before any body is read: 401 with
+ * `WWW-Authenticate: Bearer` and a JSON-RPC error body on refusal. The reason and the client's address are
+ * logged; the token never is.
  */
-export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLevel: string): onRequestHookHandler {
+export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLevel: string): AuthCheck {
   const verify = 'verify' in auth ? auth.verify : undefined
   const match = 'tokens' in auth ? createTokenMatcher(auth.tokens) : undefined
 
@@ -74,7 +78,7 @@ export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLe
   // on this very connection. (A verify function is always asked: it may change its mind.)
   const admittedHeaders = match === undefined ? undefined : new WeakMap<object, { header: string, identity: AuthIdentity }>()
 
-  // A callback hook: with tokens it runs synchronously on every request; only a verify function is awaited.
+  // Callback style: with tokens it runs synchronously on every request; only a verify function is awaited.
   return function bearerAuth (request, reply, done) {
     const header = request.headers.authorization
     const connection = request.raw.socket

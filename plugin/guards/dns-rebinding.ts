@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCode, failure } from '../protocol/jsonrpc.js'
+import { rememberLast } from '../remember-last.js'
 
 export interface RebindingGuardOptions {
   /** Host names (or host:port) the MCP routes answer to. Default: loopback names when bound to loopback, else any. */
@@ -36,34 +37,29 @@ function isBoundToLoopback (app: FastifyInstance): boolean {
   return address.address === '::1' || address.address.startsWith('127.')
 }
 
+/** Whether a request may go on; when not, the guard has already sent the 403. */
+export type RequestGuard = (request: FastifyRequest, reply: FastifyReply) => boolean
+
 /**
  * Refuses requests whose Host or Origin could come from a DNS-rebinding page (the spec's MUST): a browser
  * tricked into calling a local server sends the attacker's host name. Requests without Origin (non-browser
  * clients) pass the Origin check.
  */
-export function createRebindingGuard (app: FastifyInstance, options: RebindingGuardOptions): onRequestHookHandler {
+export function createRebindingGuard (app: FastifyInstance, options: RebindingGuardOptions): RequestGuard {
   const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase())
   const allowedOrigins = options.allowedOrigins?.map((origin) => origin.toLowerCase().replace(/\/$/, ''))
   // The bound address cannot change once the server listens: ask the socket once, not on every request.
   let boundToLoopback: boolean | undefined
   const loopbackBound = (): boolean => (boundToLoopback ??= isBoundToLoopback(app))
 
-  function hostAllowed (host: string | undefined): boolean {
+  function checkHost (host: string | undefined): boolean {
     if (host === undefined || host === '') return false
     if (allowedHosts !== undefined) return allowedHosts.includes(host.toLowerCase()) || allowedHosts.includes(hostnameOf(host))
     return !loopbackBound() || isLoopbackHostname(hostnameOf(host))
   }
 
-  // A client sends the same Host on every request: keep the last verdict instead of parsing it again.
-  let lastHost: string | undefined
-  let lastHostVerdict = false
-  function hostAllowedMemo (host: string | undefined): boolean {
-    if (host !== lastHost) {
-      lastHostVerdict = hostAllowed(host)
-      lastHost = host
-    }
-    return lastHostVerdict
-  }
+  // Every request of a client carries the same Host: judge each distinct value once.
+  const hostAllowed = rememberLast(checkHost)
 
   function originAllowed (origin: string): boolean {
     if (allowedOrigins !== undefined) return allowedOrigins.includes('*') || allowedOrigins.includes(origin.toLowerCase())
@@ -77,11 +73,16 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
       `Forbidden: ${what} is not allowed on this server (DNS-rebinding protection); the operator can allow it with the ${option} option`))
   }
 
-  // A callback hook, not an async one: it runs on every MCP request and never waits for anything.
-  return function rebindingGuard (request, reply, done) {
-    if (!hostAllowedMemo(request.headers.host)) return refuse(request, reply, `Host "${String(request.headers.host)}"`, 'allowedHosts')
+  return function passesRebindingGuard (request, reply) {
+    if (!hostAllowed(request.headers.host)) {
+      refuse(request, reply, `Host "${String(request.headers.host)}"`, 'allowedHosts')
+      return false
+    }
     const origin = request.headers.origin
-    if (origin !== undefined && !originAllowed(origin)) return refuse(request, reply, `Origin "${origin}"`, 'allowedOrigins')
-    done()
+    if (origin !== undefined && !originAllowed(origin)) {
+      refuse(request, reply, `Origin "${origin}"`, 'allowedOrigins')
+      return false
+    }
+    return true
   }
 }

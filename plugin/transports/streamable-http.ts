@@ -8,6 +8,7 @@ import { PostAnswer } from './post-answer.js'
 import { createStatefulHandlers, exposeSessionHeader } from './streamable-stateful.js'
 import { createModernPostHandler, isModernPost } from './streamable-modern.js'
 import { HttpRequestEnv } from './request-env.js'
+import { rememberLast } from '../remember-last.js'
 
 function answerAndLeave (answer: PostAnswer, response: JsonRpcResponse | undefined, leave: () => void): void {
   try {
@@ -26,18 +27,23 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
   const { dispatcher, lifecycle, config } = leg
   const { maxBufferedBytes, keepAliveMs } = config.streamable
 
+  // Clients repeat these headers on every request: each check runs once per distinct value (see rememberLast).
+  const knownVersion = rememberLast((version) => version === undefined || version === MODERN_PROTOCOL_VERSION || isSupportedLegacyVersion(version))
+  const acceptsBoth = rememberLast(acceptsJsonAndEventStream)
+  const sendsJson = rememberLast(isJsonContentType)
+
   function checkProtocolVersion (request: FastifyRequest): void {
     const version = request.headers['mcp-protocol-version']
-    if (version !== undefined && !isSupportedLegacyVersion(String(version)) && version !== MODERN_PROTOCOL_VERSION) {
+    if (!knownVersion(version === undefined ? undefined : String(version))) {
       throw refusal(400, `Bad Request: unsupported MCP-Protocol-Version ${quoteValue(version)}; this server supports ${[MODERN_PROTOCOL_VERSION, ...LEGACY_PROTOCOL_VERSIONS].join(', ')}`)
     }
   }
 
   function checkHeaders (request: FastifyRequest): void {
-    if (!acceptsJsonAndEventStream(request.headers.accept)) {
+    if (!acceptsBoth(request.headers.accept)) {
       throw refusal(406, 'Not Acceptable: the Accept header must list both application/json and text/event-stream')
     }
-    if (!isJsonContentType(request.headers['content-type'])) {
+    if (!sendsJson(request.headers['content-type'])) {
       throw refusal(415, 'Unsupported Media Type: send the JSON-RPC message with "Content-Type: application/json"')
     }
   }

@@ -115,6 +115,22 @@ describe('Streamable HTTP on the wire', () => {
     assert.equal(wildcard.status, 200)
   })
 
+  test('each request is judged by its own Accept, Content-Type and MCP-Protocol-Version, good and bad in turn', async (t) => {
+    const { baseUrl } = await startApp(t)
+    const good = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', 'mcp-protocol-version': '2025-06-18' }
+    const sequence: Array<[Record<string, string>, number]> = [
+      [good, 200], [{ ...good, accept: 'text/html' }, 406], [{ ...good, accept: 'text/html' }, 406], [good, 200],
+      [{ ...good, 'content-type': 'text/plain' }, 415], [good, 200], [{ ...good, 'mcp-protocol-version': '1999-01-01' }, 400],
+      [{ ...good, 'mcp-protocol-version': '1999-01-01' }, 400], [{ ...good, 'mcp-protocol-version': '2025-11-25' }, 200], [good, 200]
+    ]
+    const statuses = []
+    for (const [headers] of sequence) {
+      const body = JSON.stringify(rpc('ping'))
+      statuses.push((await request(`${baseUrl}/mcp`, { method: 'POST', headers: { ...AUTH_HEADER, ...headers }, body })).status)
+    }
+    assert.deepEqual(statuses, sequence.map(([, status]) => status))
+  })
+
   test('a body that is not application/json gets 415', async (t) => {
     const { baseUrl } = await startApp(t)
     for (const contentType of ['text/plain', 'application/xml']) {
