@@ -43,7 +43,7 @@ try {
     oursSse: await start('ours (SSE)', 'ours'),
     ceilingSse: await start('ceiling (hand-made SSE)', 'ceiling-sse')
   }
-  const m1 = await measureM1(servers, settings, log)
+  const m1 = await measureM1(servers, settings, start, log)
   sections.push(m1.section)
   if (wanted('M2')) sections.push(await measureM2(servers, settings, log))
   if (wanted('M4')) sections.push(await measureM4(servers, settings, m1.ours, log))

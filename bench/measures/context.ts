@@ -3,8 +3,10 @@ import { envNumber } from '../lib/stats.js'
 
 /** Run settings, all overridable from the environment (see bench/README.md). */
 export interface Settings {
-  /** M1: measured seconds per target, split over `rounds` alternating rounds. */
+  /** M1: measured seconds per target and process pair, split over `rounds` alternating rounds. */
   duration: number
+  /** M1: pairs of server processes (ours, ceiling) measured in turn. */
+  m1Processes: number
   warmup: number
   rounds: number
   connections: number
@@ -29,6 +31,7 @@ export function readSettings (): Settings {
     duration: envNumber('BENCH_DURATION', 10),
     warmup: envNumber('BENCH_WARMUP', 3),
     rounds: Math.max(1, Math.round(envNumber('BENCH_ROUNDS', 5))),
+    m1Processes: Math.max(1, Math.round(envNumber('BENCH_M1_PROCESSES', 3))),
     connections: Math.max(1, Math.round(envNumber('BENCH_CONNECTIONS', 10))),
     m4Duration: envNumber('BENCH_M4_DURATION', 5),
     sessions: Math.max(1, Math.round(envNumber('BENCH_SESSIONS', 50))),
@@ -41,7 +44,7 @@ export function readSettings (): Settings {
 }
 
 export function describeSettings (s: Settings): string {
-  return `M1 ${s.connections} connections, ${s.warmup} s warm-up + ${s.duration} s measured per target in ${s.rounds} alternating rounds; ` +
+  return `M1 ${s.connections} connections, ${s.m1Processes} process pairs, each ${s.warmup} s warm-up + ${s.duration} s measured per target in ${s.rounds} alternating rounds; ` +
     `M2 ${s.sessions} sessions (slope to ${s.largeSessions}), ${s.roundTrips} round trips; M3 median of ${s.coldRuns}; ` +
     `M4 ${s.m4Duration} s load with ${s.sessions} idle sessions, ${s.churn.toLocaleString('en-US')} sessions churned after a ${s.churnWarmup.toLocaleString('en-US')}-session warm-up churn`
 }

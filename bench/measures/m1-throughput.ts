@@ -11,29 +11,65 @@ function roundNote (run: LoadRun): string {
     (run.errors > 0 ? `, ${run.errors} errors (${run.non2xx} non-2xx, ${run.mismatches} wrong bodies)` : '')
 }
 
-/** M1: stateless `tools/call` on `POST /mcp`, ours against the bare Fastify route, alternating rounds. */
-export async function measureM1 (servers: Servers, settings: Settings, log: (line: string) => void): Promise<M1Result> {
-  const { ours, ceiling } = servers
+/** Starts a server child (bench/servers/<script>.ts); the caller stops it. */
+export type StartServer = (name: string, script: string) => Promise<ServerChild>
+
+interface Pair { ours: ServerChild, ceiling: ServerChild }
+
+/** Warm-up, then `rounds` alternating rounds on one pair of server processes; the runs land in `runs`. */
+async function measurePair (pair: Pair, settings: Settings, runs: { ours: LoadRun[], ceiling: LoadRun[] }, label: string, log: (line: string) => void): Promise<void> {
+  const { ours, ceiling } = pair
   await checkAnswer(ceiling)
   await checkAnswer(ours)
-  log(`M1: warm-up ${settings.warmup} s each`)
   if (settings.warmup > 0) {
     await load(ceiling, settings.warmup, settings.connections)
     await load(ours, settings.warmup, settings.connections)
   }
   // Whole seconds: autocannon stops on its one-second tick.
   const perRound = Math.max(1, Math.floor(settings.duration / settings.rounds))
-  const runs = new Map<ServerChild, LoadRun[]>([[ours, []], [ceiling, []]])
   for (let round = 0; round < settings.rounds; round++) {
     const order = round % 2 === 0 ? [ceiling, ours] : [ours, ceiling]
     for (const server of order) {
       const run = await load(server, perRound, settings.connections)
-      runs.get(server)?.push(run)
-      log(`M1 round ${round + 1}: ${roundNote(run)}`)
+      ;(server === ours ? runs.ours : runs.ceiling).push(run)
+      log(`M1 ${label} round ${round + 1}: ${roundNote(run)}`)
     }
   }
-  const o = summarize(ours.name, runs.get(ours) ?? [])
-  const c = summarize(ceiling.name, runs.get(ceiling) ?? [])
+}
+
+function rate (runs: LoadRun[]): number {
+  return runs.reduce((sum, run) => sum + run.requests, 0) / Math.max(1, runs.reduce((sum, run) => sum + run.seconds, 0))
+}
+
+/**
+ * M1: stateless `tools/call` on `POST /mcp`, ours against the bare Fastify route, in alternating rounds on
+ * `settings.m1Processes` pairs of server processes: the long-running pair (M4 uses it too) and fresh ones. One
+ * process of the same server can run several percent faster or slower than another for its whole life (JIT
+ * decisions differ run to run), so one pair alone can land either side of a target.
+ */
+export async function measureM1 (servers: Servers, settings: Settings, start: StartServer, log: (line: string) => void): Promise<M1Result> {
+  const runs = { ours: [] as LoadRun[], ceiling: [] as LoadRun[] }
+  const pairNotes: string[] = []
+  for (let index = 0; index < settings.m1Processes; index++) {
+    const label = `pair ${index + 1}/${settings.m1Processes}`
+    const pair = index === 0
+      ? { ours: servers.ours, ceiling: servers.ceiling }
+      : { ours: await start(`ours, ${label}`, 'ours'), ceiling: await start(`ceiling (bare Fastify), ${label}`, 'bare-fastify') }
+    const before = { ours: runs.ours.length, ceiling: runs.ceiling.length }
+    log(`M1 ${label}: warm-up ${settings.warmup} s each, then ${settings.rounds} rounds`)
+    try {
+      await measurePair(pair, settings, runs, label, log)
+    } finally {
+      if (index > 0) await Promise.all([pair.ours.stop(), pair.ceiling.stop()])
+    }
+    const oursRate = rate(runs.ours.slice(before.ours))
+    const ceilingRate = rate(runs.ceiling.slice(before.ceiling))
+    pairNotes.push(`${label}: ours ${fmtInt(oursRate)} req/s, ceiling ${fmtInt(ceilingRate)} req/s, ${ratio(oursRate, ceilingRate)}`)
+  }
+  const ours = servers.ours
+  const ceiling = servers.ceiling
+  const o = summarize(ours.name, runs.ours)
+  const c = summarize(ceiling.name, runs.ceiling)
   const throughputRatio = o.reqPerSec / c.reqPerSec
   const p99Ratio = o.p99 / c.p99
   const section: Section = {
@@ -47,8 +83,9 @@ export async function measureM1 (servers: Servers, settings: Settings, log: (lin
     ],
     notes: [
       `autocannon, ${settings.connections} connections, same body and headers (Authorization included) to both; every response body compared byte for byte with the expected JSON-RPC result.`,
+      `${settings.m1Processes} pairs of server processes, each pair measured in turn; the figures above are over all of them. Per pair: ${pairNotes.join('; ')}.`,
       `Server CPU during the measured rounds: ours ${fmt(o.serverCpu * 100, 0)}%, ceiling ${fmt(c.serverCpu * 100, 0)}% of one core (near 100% means the server, not the load generator, was the limit).`,
-      ...[...runs.values()].flat().map(roundNote)
+      ...[...runs.ceiling, ...runs.ours].map(roundNote)
     ]
   }
   return { section, ours: o, ceiling: c }
