@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import type { AuthIdentity } from '../protocol/identity.js'
 import type { AuthOption } from '../options.js'
 import { ErrorCode, failure } from '../protocol/jsonrpc.js'
-import { createTokenMatcher } from './token-matcher.js'
+import { createTokenMatcher, sameSecret } from './token-matcher.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -73,9 +73,10 @@ export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLe
     done()
   }
 
-  // With a fixed token list, the header a connection was last admitted with admits it again without another
-  // comparison: clients repeat it on every request, and `===` can only tell a caller about bytes it sent itself
-  // on this very connection. (A verify function is always asked: it may change its mind.)
+  // With a fixed token list, a connection that repeats the header it was last admitted with is admitted again
+  // after one constant-time comparison with that header, not a parse and a match against every token: clients
+  // send the same header on every request. The comparison is constant-time because a proxy may carry several
+  // clients' requests over one connection. (A verify function is always asked: it may change its mind.)
   const admittedHeaders = match === undefined ? undefined : new WeakMap<object, { header: string, identity: AuthIdentity }>()
 
   // Callback style: with tokens it runs synchronously on every request; only a verify function is awaited.
@@ -83,7 +84,7 @@ export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLe
     const header = request.headers.authorization
     const connection = request.raw.socket
     const admitted = admittedHeaders?.get(connection)
-    if (admitted !== undefined && admitted.header === header) return admit(request, reply, admitted.identity, done)
+    if (admitted !== undefined && header !== undefined && sameSecret(header, admitted.header)) return admit(request, reply, admitted.identity, done)
     const parsed = parseBearer(header)
     if ('refusal' in parsed) return refuse(request, reply, parsed.refusal)
     if (verify === undefined) {

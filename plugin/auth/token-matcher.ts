@@ -45,3 +45,17 @@ export function createTokenMatcher (tokens: ReadonlyArray<string | NamedToken>):
     return match
   }
 }
+
+/**
+ * Whether `presented` equals `known`, in a time that depends on the length of `presented` only: every character
+ * is compared whatever the first difference (a string of another length is compared with itself, so the loop is
+ * the same). The JavaScript counterpart of timingSafeEqual for strings already in hand, as in tweetnacl's verify.
+ */
+export function sameSecret (presented: string, known: string): boolean {
+  const other = presented.length === known.length ? known : presented
+  let difference = presented.length ^ known.length
+  for (let i = 0; i < presented.length; i++) {
+    difference |= presented.charCodeAt(i) ^ other.charCodeAt(i)
+  }
+  return difference === 0
+}

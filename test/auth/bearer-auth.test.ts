@@ -5,7 +5,7 @@ import { startApp, TOKEN, SECOND_TOKEN } from '../helpers/app.js'
 import { connectHttp } from '../helpers/clients.js'
 import { MCP_HEADERS, post, rpc } from '../helpers/raw-http.js'
 import { parseBearer } from '../../plugin/auth/bearer-auth.js'
-import { createTokenMatcher, tokenFingerprint } from '../../plugin/auth/token-matcher.js'
+import { createTokenMatcher, sameSecret, tokenFingerprint } from '../../plugin/auth/token-matcher.js'
 
 const whoami = rpc('tools/call', { name: 'whoami', arguments: {} })
 
@@ -186,6 +186,15 @@ describe('token parsing and matching', () => {
     assert.equal(match('shor'), null)
     assert.equal(match(''), null)
     assert.equal(match('a-much-longer-token-value!'), null)
+  })
+
+  test('sameSecret tells equal strings from any difference, wherever it is and whatever the lengths', () => {
+    const known = 'Bearer secret-token-value'
+    assert.equal(sameSecret(known, known), true)
+    assert.equal(sameSecret(`${known}`.slice(0), known), true)
+    for (const presented of ['Xearer secret-token-value', 'Bearer secret-token-valuX', 'Bearer secret-token-valu', `${known}e`, '', 'B', `${known}${known}`]) {
+      assert.equal(sameSecret(presented, known), false, presented)
+    }
   })
 
   test('fingerprints are stable and do not contain the token', () => {
