@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyPluginOptions } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from 'fastify'
 import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js'
 import { resolveOptions, type McpPluginOptions } from './options.js'
 import { createLifecycle } from './lifecycle.js'
@@ -16,6 +16,7 @@ import type { SseSession } from './transports/legacy-sse/sse-session.js'
 import { createMemorySessionStateStore } from './sessions/memory-session-state-store.js'
 import { createLocalBroker } from './cluster/broker.js'
 import type { McpStatus } from './status.js'
+import type { AuthIdentity } from './protocol/identity.js'
 
 /** What the plugin exposes on the Fastify instance as `fastify.mcp`. */
 export interface McpHost {
@@ -40,14 +41,18 @@ declare module 'fastify' {
   interface FastifyInstance {
     mcp: McpHost
   }
+  interface FastifyRequest {
+    /** The caller, once the MCP bearer auth has accepted the request; null when auth is off. */
+    mcpAuth: AuthIdentity | null
+  }
 }
 
 const DEFAULT_DRAIN_GRACE_MS = 10_000
 
-async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & FastifyPluginOptions): Promise<void> {
+async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Promise<void> {
   const { config, auth, tools, resources, prompts } = resolveOptions(options)
   // fastify-plugin leaves the register prefix to us: the routes are registered in children that take it.
-  const prefix: string | undefined = options.prefix
+  const prefix = (options as FastifyPluginOptions).prefix as string | undefined
   const startedAt = Date.now()
   const broker = createLocalBroker()
   const dispatcher = createDispatcher({
@@ -133,7 +138,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
   })
 }
 
-const plugin = fp(mcpPlugin, { name: 'fastify-mcp-host', fastify: '5.x' })
+/** Typed with its own options, so that a misspelled option fails to compile in `app.register(mcpPlugin, { ... })`. */
+const plugin: FastifyPluginAsync<McpPluginOptions> = fp(mcpPlugin, { name: 'fastify-mcp-host', fastify: '5.x' })
 
 export default plugin
 export { plugin as mcpPlugin }
