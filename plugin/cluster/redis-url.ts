@@ -63,10 +63,9 @@ export function endpointAddress (endpoint: Pick<RedisEndpoint, 'host' | 'port'>)
   return `${host}:${endpoint.port}`
 }
 
-/** The URL as it may be shown: user name kept, password replaced. */
+/** The URL as it may be shown: user name kept, password, query and fragment left out. */
 function redactedUrl (parsed: URL): string {
-  const copy = new URL(parsed.href)
-  if (copy.password !== '') copy.password = '***'
-  copy.search = copy.search === '' ? '' : '?…'
-  return copy.href
+  const auth = parsed.username === '' && parsed.password === '' ? '' : `${parsed.username}${parsed.password === '' ? '' : ':***'}@`
+  const rest = parsed.search === '' && parsed.hash === '' ? '' : '…'
+  return `${parsed.protocol}//${auth}${parsed.host}${parsed.pathname}${rest}`
 }

@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
 import { connectRedis, type RedisConnection, type RedisConnectionOptions } from '../../plugin/cluster/redis-connection.js'
-import { RedisUnreachableError } from '../../plugin/cluster/redis-errors.js'
+import { isRedisUnavailableError, RedisUnreachableError } from '../../plugin/cluster/redis-errors.js'
 import { waitFor } from '../server/support.js'
 import { capturedLogger } from './support/captured-logger.js'
 import { freePort } from './support/child-process.js'
@@ -214,4 +214,19 @@ test('the last listener of a channel unsubscribes it, so PUBLISH counts 0 for a 
   assert.equal(await connection.publish(channel, 'x'), 0)
   const admin = await redis.client()
   assert.deepEqual(await admin.pubsub('NUMSUB', channel), [channel, 0])
+})
+
+test('an error answer from Redis is told apart from Redis being unavailable', async (t) => {
+  const redis = await startRedisServer(t)
+  const { connection } = await connect(t, { url: redis.url })
+  const key = connection.keys.key('text')
+  await connection.commands.set(key, 'not a number')
+  const answered = await connection.commands.incr(key).then(() => assert.fail('INCR of text succeeded'), (error: unknown) => error)
+  assert.equal(isRedisUnavailableError(answered), false, 'Redis answered: a bug, not a 503')
+
+  await redis.stop('SIGKILL')
+  await waitFor('the state to go down', () => connection.state === 'down' ? true : undefined)
+  const unavailable = await connection.commands.incr(key).then(() => assert.fail('INCR while down succeeded'), (error: unknown) => error)
+  assert.equal(isRedisUnavailableError(unavailable), true, 'Redis is down: 503 and Retry-After')
+  assert.equal(isRedisUnavailableError('not an error'), false)
 })
