@@ -8,6 +8,11 @@ export interface NginxOptions {
   upstreams: Array<string | number>
   /** Largest request body nginx passes on (the replicas enforce their own limit). Default `8m`. */
   clientMaxBodySize?: string
+  /**
+   * The http-block part of the config (upstream and server blocks) instead of the built-in one, e.g. the
+   * repository's deploy/nginx config adapted: gets the `listen` address and the upstreams' `host:port`s.
+   */
+  site?: (listen: string, upstreams: readonly string[]) => string
 }
 
 export interface Nginx {
@@ -44,7 +49,11 @@ export async function startNginx (t: TestContext, options: NginxOptions): Promis
   })
   const configFile = join(dir, 'nginx.conf')
   const errorLog = (): string => existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : ''
-  const write = (): void => { writeFileSync(configFile, nginxConfig({ dir, port, upstreams, clientMaxBodySize: options.clientMaxBodySize ?? '8m' })) }
+  const write = (): void => {
+    const listen = `127.0.0.1:${port}`
+    const site = options.site?.(listen, upstreams) ?? testSite(listen, upstreams, options.clientMaxBodySize ?? '8m')
+    writeFileSync(configFile, nginxConfig(dir, site))
+  }
 
   for (let attempt = 1; master === undefined; attempt++) {
     port = await freePort()
@@ -81,8 +90,8 @@ export async function startNginx (t: TestContext, options: NginxOptions): Promis
   }
 }
 
-/** The configuration: proxying fit for event streams, and never replaying a request on another replica. */
-export function nginxConfig ({ dir, port, upstreams, clientMaxBodySize }: { dir: string, port: number, upstreams: readonly string[], clientMaxBodySize: string }): string {
+/** The main configuration: one worker, and everything (logs, pid, temp files) inside the test's directory. */
+function nginxConfig (dir: string, site: string): string {
   const temp = join(dir, 'temp')
   return `# Written by test/cluster/support/nginx.ts for one test.
 worker_processes 1;
@@ -99,7 +108,14 @@ http {
   fastcgi_temp_path ${temp}/fastcgi;
   uwsgi_temp_path ${temp}/uwsgi;
   scgi_temp_path ${temp}/scgi;
+${site}
+}
+`
+}
 
+/** The built-in site: proxying fit for event streams, and never replaying a request on another replica. */
+function testSite (listen: string, upstreams: readonly string[], clientMaxBodySize: string): string {
+  return `
   upstream mcp_replicas {
     # Round-robin, no stickiness; max_fails=0 keeps a dead replica in the rotation, so tests see its failures.
 ${upstreams.map((address) => `    server ${address} max_fails=0;`).join('\n')}
@@ -107,7 +123,7 @@ ${upstreams.map((address) => `    server ${address} max_fails=0;`).join('\n')}
   }
 
   server {
-    listen 127.0.0.1:${port};
+    listen ${listen};
     client_max_body_size ${clientMaxBodySize};
     location / {
       proxy_pass http://mcp_replicas;
@@ -124,9 +140,7 @@ ${upstreams.map((address) => `    server ${address} max_fails=0;`).join('\n')}
       proxy_next_upstream off;
       add_header X-Upstream $upstream_addr always;
     }
-  }
-}
-`
+  }`
 }
 
 function upstreamAddress (upstream: string | number): string {
