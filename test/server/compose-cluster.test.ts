@@ -1,3 +1,4 @@
+import { CONFIG_ROWS } from '../../server/config-rows.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
@@ -37,9 +38,9 @@ function clusterServices (): { replica: Service, replicaName: string, valkey: Se
   return { replica, replicaName, valkey, valkeyName, nginx }
 }
 
-/** The environment variables server/config.ts reads, from its source. */
+/** The environment variables node server reads: its table of configuration rows. */
 function variablesTheServerReads (): Set<string> {
-  return new Set([...read('server/config.ts').matchAll(/fromEnv\(env, '([A-Z_]+)'\)/g)].map((match) => match[1]))
+  return new Set(CONFIG_ROWS.flatMap((row) => row.env === undefined ? [] : [row.env]))
 }
 
 test('the cluster profile runs three replicas of the server image, Valkey and nginx', () => {
