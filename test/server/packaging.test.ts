@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import { parse } from 'yaml'
 import { REPO_ROOT, spawnServer } from '../helpers/spawn-server.js'
 import { parseConfig } from '../../server/config.js'
+import { CONFIG_ROWS } from '../../server/config-rows.js'
 
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8')
 
@@ -27,9 +28,9 @@ function composeService (): ComposeService {
   return services[0]
 }
 
-/** The environment variables server/config.ts reads, from its source. */
+/** The environment variables `node server` reads: those of its configuration table. */
 function variablesTheServerReads (): Set<string> {
-  return new Set([...read('server/config.ts').matchAll(/fromEnv\(env, '([A-Z_]+)'\)/g)].map((match) => match[1]))
+  return new Set(CONFIG_ROWS.flatMap((row) => row.env === undefined ? [] : [row.env]))
 }
 
 /** Dockerfile instructions of the stage named `name` (`FROM ... AS name`). */
@@ -45,7 +46,7 @@ test('the compose service requires MCP_TOKEN and sets only variables the server 
   assert.match(read('docker-compose.yml'), /MCP_TOKEN: \$\{MCP_TOKEN:\?[^}]*generate-key[^}]*\}/)
   const known = variablesTheServerReads()
   assert.ok(known.has('MCP_TOKEN') && known.has('HOST') && known.has('PORT'), 'the source scan works (sanity check)')
-  for (const name of Object.keys(environment)) assert.ok(known.has(name), `server/config.ts does not read ${name}`)
+  for (const name of Object.keys(environment)) assert.ok(known.has(name), `server/config-rows.ts has no row for ${name}`)
 })
 
 test('the compose service listens on 0.0.0.0:3100 inside the container and publishes that port', () => {

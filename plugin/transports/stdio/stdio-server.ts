@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream'
 import { classifyMessage, ErrorCode, failure, type JsonRpcMessage } from '../../protocol/jsonrpc.js'
-import { createClientSession } from '../../protocol/client-session.js'
+import { LocalClientSession } from '../../protocol/client-session.js'
 import type { CallEnv } from '../../protocol/call-env.js'
 import type { Dispatcher } from '../../dispatch/dispatcher.js'
 import type { Logger } from '../../protocol/logger.js'
@@ -48,7 +48,7 @@ export function serveStdio (options: StdioServerOptions): StdioServer {
     output.write(`${JSON.stringify(message)}\n`)
   }
 
-  const session = createClientSession(undefined, undefined, send)
+  const session = new LocalClientSession(undefined, undefined, send)
   const env: CallEnv = { transport: 'stdio', auth: undefined, session, log, signal: ended.signal, notify: send }
   const detach = dispatcher.attachSession(session)
   /** 2026-era `subscriptions/listen` requests still open, by request id; a `notifications/cancelled` ends one. */
