@@ -50,6 +50,6 @@ test('npm test runs every compiled test file except the cluster suite\'s, which 
   assert.ok(unit.every((file) => file.endsWith('.test.js')), 'helpers are not run as test files')
 
   const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
-  assert.equal(scripts.test, 'node scripts/run-tests.mjs unit')
+  assert.match(scripts.test, /^node scripts\/run-tests\.mjs unit( && |$)/)
   assert.equal(scripts['test:cluster'], 'node scripts/run-tests.mjs check-cluster-tools && npm run build && node scripts/run-tests.mjs cluster')
 })
