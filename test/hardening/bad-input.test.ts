@@ -2,6 +2,7 @@ import { test, describe, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { startApp, TOKEN, SECOND_TOKEN, AUTH_HEADER } from '../helpers/app.js'
+import { defineResource } from '../../plugin/core.js'
 import { MCP_HEADERS, rpc, INITIALIZE_PARAMS } from '../helpers/raw-http.js'
 import { openSse, type RawSseSession } from '../helpers/sse-client.js'
 import { startStatefulApp, initializeSession } from '../helpers/stateful-http.js'
@@ -346,6 +347,31 @@ describe('bad input on POST /mcp (stateless)', () => {
     const { baseUrl } = await startApp(t, { bodyLimit: LIMIT })
     await runTable(t, baseUrl, parserRows(hostOf(baseUrl), '/mcp'), async () => { await pingStateless(baseUrl) })
     await initializeStateless(baseUrl)
+  })
+})
+
+describe('bad input on resources/read', () => {
+  const resources = [
+    defineResource({ uriTemplate: 'file://{name}.{ext}', name: 'file', handler: (_uri, { name, ext }) => `${name} ${ext}` }),
+    defineResource({ uriTemplate: 'repo://{+path}/blob', name: 'blob', handler: (_uri, { path }) => path })
+  ]
+  const read = (uri: string, id: string): WireRequest => postWith('/mcp', rpc('resources/read', { uri }, id))
+
+  test('URIs built to make template matching slow, or too long to match, are refused at once', async (t) => {
+    const faults = watchProcessFaults(t)
+    const { baseUrl } = await startApp(t, { resources })
+    const tooLong = /^URI too long: \d+ characters, and this server reads resource URIs of at most 8192; call resources\/list/
+    const notFound = /^Resource not found: "[^"]{1,64}…?"\. Call resources\/list/
+    const rows: Row[] = [
+      { description: 'a 256 KiB URI of "a." against file://{name}.{ext} gets -32602 URI too long', request: read(`file://${'a.'.repeat(128 * 1024)}/`, 'dots'), status: 200, code: INVALID_PARAMS, message: tooLong, id: 'dots' },
+      { description: 'a 256 KiB URI of "a/" against repo://{+path}/blob gets -32602 URI too long', request: read(`repo://${'a/'.repeat(128 * 1024)}x`, 'slashes'), status: 200, code: INVALID_PARAMS, message: tooLong },
+      { description: 'a 700 KiB URI that fits no template gets -32602 URI too long', request: read(`x${'y'.repeat(700 * 1024)}`, 'long'), status: 200, code: INVALID_PARAMS, message: tooLong },
+      { description: 'an 8 KiB URI that fits no template is not found, quoted short', request: read(`file://${'a.'.repeat(4000)}/`, 'cap'), status: 200, code: -32002, message: notFound },
+      { description: 'a URI with a broken percent-escape fits no template', request: read('file://a%E0%A4%A.txt', 'escape'), status: 200, code: -32002, message: notFound },
+      { description: 'a URI that fits a template is read', request: read('file://report.final.pdf', 'fits'), status: 200, code: null, message: /"text":"report.final pdf"/ }
+    ]
+    await runTable(t, baseUrl, rows, async () => { await pingStateless(baseUrl) })
+    assert.deepEqual(faults, [])
   })
 })
 
