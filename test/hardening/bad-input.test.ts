@@ -203,6 +203,9 @@ function modernRows (): Row[] {
     mismatch('2026-07-28: tools/call without Mcp-Name gets 400 with -32020', modern('tools/call', add), /the Mcp-Name header must repeat "add"/),
     mismatch('2026-07-28: an Mcp-Name naming another tool gets 400 with -32020', modern('tools/call', add, { 'mcp-name': 'echo' }), /the Mcp-Name header must repeat "add"/),
     mismatch('2026-07-28: an Mcp-Name that is not valid base64 gets 400 with -32020', modern('tools/call', add, { 'mcp-name': '=?base64?!!!?=' }), /the Mcp-Name header must repeat "add"/),
+    mismatch('2026-07-28: a made-up Mcp-Session-Id does not turn the header rules off: another tool in Mcp-Name gets 400', modern('tools/call', add, { 'mcp-name': 'echo', 'mcp-session-id': 'made-up' }), /the Mcp-Name header must repeat "add"/),
+    mismatch('2026-07-28: a made-up Mcp-Session-Id does not turn the header rules off: no Mcp-Method gets 400', modern('tools/list', {}, { 'mcp-method': null, 'mcp-session-id': 'made-up' }), /the Mcp-Method header must repeat the body's method "tools\/list"$/),
+    { description: '2026-07-28: the era\'s header alone, with a made-up Mcp-Session-Id, still needs _meta', request: postWith('/mcp', rpc('tools/list', {}, 'sid-no-meta'), { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list', 'mcp-session-id': 'made-up' }), status: 400, code: INVALID_PARAMS, message: /every 2026-07-28 request needs params._meta/, id: 'sid-no-meta' },
     { description: '2026-07-28: a header-only 2026 request without _meta gets 400 with -32602', request: postWith('/mcp', rpc('tools/list', {}, 'no-meta'), { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' }), status: 400, code: INVALID_PARAMS, message: /every 2026-07-28 request needs params._meta/, id: 'no-meta' },
     { description: '2026-07-28: _meta without clientCapabilities gets 400 with -32602', request: modern('tools/list', {}, {}, { 'io.modelcontextprotocol/protocolVersion': MODERN }), status: 400, code: INVALID_PARAMS, message: /params._meta needs "io.modelcontextprotocol\/clientCapabilities"/ },
     { description: '2026-07-28: clientCapabilities that are not an object get 400 with -32602', request: modern('tools/list', {}, {}, { ...MODERN_META, 'io.modelcontextprotocol/clientCapabilities': 'all' }), status: 400, code: INVALID_PARAMS, message: /clientCapabilities/ },
@@ -507,6 +510,7 @@ describe('bad input on stateful /mcp', () => {
       { description: 'a batch in the session gets 400 with -32600', request: inSession(`[${PING}]`), status: 400, code: INVALID_REQUEST, message: /batches are not supported/ },
       { description: 'a body over bodyLimit in the session gets 413', request: inSession(JSON.stringify(rpc('ping', { padding: 'x'.repeat(LIMIT) }))), status: 413, code: SERVER_ERROR, message: /Payload Too Large/ },
       { description: 'a notification in the session gets 202 and no body', request: inSession({ jsonrpc: '2.0', method: 'notifications/unheard-of' }), status: 202, code: null, message: /^$/ },
+      { description: '2026-07-28: a request of that era carrying the session id is checked by the era\'s header rules', request: { ...modern('tools/call', { name: 'add', arguments: { a: 1, b: 2 } }, { 'mcp-name': 'echo' }), headers: { ...modern('tools/call', {}, { 'mcp-name': 'echo' }).headers, 'mcp-session-id': session.id } }, status: 400, code: HEADER_MISMATCH, message: /the Mcp-Name header must repeat "add"/ },
       ...authRows(inSession(PING))
     ]
     const alive = async (): Promise<void> => {
