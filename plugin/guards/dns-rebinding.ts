@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, failure } from '../protocol/jsonrpc.js'
+import { ErrorCode, failure, quoteValue } from '../protocol/jsonrpc.js'
 import { rememberLast } from '../remember-last.js'
 
 export interface RebindingGuardOptions {
@@ -76,7 +76,8 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
   }
 
   function refuse (request: FastifyRequest, reply: FastifyReply, what: string, option: string): void {
-    request.log.warn({ host: request.headers.host, origin: request.headers.origin, ip: request.ip }, `Refused an MCP request: ${what} not allowed`)
+    const { host, origin } = request.headers
+    request.log.warn({ host: host === undefined ? host : quoteValue(host), origin: origin === undefined ? origin : quoteValue(origin), ip: request.ip }, `Refused an MCP request: ${what} not allowed`)
     void reply.code(403).send(failure(null, ErrorCode.ServerError,
       `Forbidden: ${what} is not allowed on this server (DNS-rebinding protection); the operator can allow it with the ${option} option`))
   }
@@ -84,12 +85,12 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
   return function passesRebindingGuard (request, reply) {
     if (boundToLoopback === undefined) learnAddress()
     if (!hostAllowed(request.headers.host)) {
-      refuse(request, reply, `Host "${String(request.headers.host)}"`, 'allowedHosts')
+      refuse(request, reply, `Host ${quoteValue(request.headers.host)}`, 'allowedHosts')
       return false
     }
     const origin = request.headers.origin
     if (origin !== undefined && !originAllowed(origin)) {
-      refuse(request, reply, `Origin "${origin}"`, 'allowedOrigins')
+      refuse(request, reply, `Origin ${quoteValue(origin)}`, 'allowedOrigins')
       return false
     }
     return true

@@ -126,11 +126,11 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
     switch (outcome.status) {
       case 'done': return normalizeResourceReturn(uri, target.mimeType, outcome.value)
       case 'cancelled': return undefined
-      case 'timeout': throw new JsonRpcError(ErrorCode.InternalError, `Reading "${uri}" timed out after ${outcome.timeoutMs} ms`)
+      case 'timeout': throw new JsonRpcError(ErrorCode.InternalError, `Reading ${quoteValue(uri)} timed out after ${outcome.timeoutMs} ms`)
       case 'failed':
         rethrowProtocolSignals(outcome.error)
         env.log.error({ err: outcome.error, uri }, 'Resource handler threw')
-        throw new JsonRpcError(ErrorCode.InternalError, `Reading "${uri}" failed: ${errorMessage(outcome.error)}`)
+        throw new JsonRpcError(ErrorCode.InternalError, `Reading ${quoteValue(uri)} failed: ${errorMessage(outcome.error)}`)
     }
   }
 

@@ -1,4 +1,4 @@
-import { ErrorCode, JsonRpcError, failure, success, type JsonRpcFailure, type JsonRpcRequest, type JsonRpcResponse, quoteValue } from '../jsonrpc.js'
+import { ErrorCode, JsonRpcError, failure, success, type JsonRpcFailure, type JsonRpcRequest, type JsonRpcResponse, quoteValue, cutShort } from '../jsonrpc.js'
 import type { CallEnv } from '../call-env.js'
 import type { Implementation, ServerCapabilities } from '../spec.js'
 import { errorMessage } from '../run-handler.js'
@@ -50,8 +50,8 @@ export function checkEnvelope (request: JsonRpcRequest): ModernEnvelope | JsonRp
   if (typeof envelope === 'string') return failure(request.id, ErrorCode.InvalidParams, `Invalid params: ${envelope}`)
   if (!(MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(envelope.protocolVersion)) {
     return failure(request.id, ModernErrorCode.UnsupportedVersion,
-      `Unsupported protocol version "${envelope.protocolVersion}": this server speaks ${MODERN_PROTOCOL_VERSIONS.join(', ')} (and the 2025 revisions through initialize)`,
-      { supported: [...MODERN_PROTOCOL_VERSIONS], requested: envelope.protocolVersion })
+      `Unsupported protocol version ${quoteValue(envelope.protocolVersion)}: this server speaks ${MODERN_PROTOCOL_VERSIONS.join(', ')} (and the 2025 revisions through initialize)`,
+      { supported: [...MODERN_PROTOCOL_VERSIONS], requested: cutShort(envelope.protocolVersion) })
   }
   return envelope
 }
