@@ -134,3 +134,4 @@ export { plugin as mcpPlugin }
 export * from './core.js'
 export type { McpPluginOptions, AuthOption, VerifyToken, NamedToken, McpConfig } from './options.js'
 export type { McpStatus } from './status.js'
+export { redactUrl, requestLogSerializer } from './redact-url.js'
