@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import mcpPlugin, { redactUrl, requestLogSerializer, type AnyTool, type AuthOption, type McpPluginOptions } from '../plugin/index.js'
+import mcpPlugin, { redactUrl, requestLogSerializer, type AnyTool, type AuthOption } from '../plugin/index.js'
 import { generateKey } from './generate-key.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
@@ -20,20 +20,6 @@ function chooseAuth (config: ServerConfig): { auth: AuthOption, generatedToken?:
       'Make one with `node server generate-key` and start with MCP_TOKEN=<key> (or MCP_TOKEN_FILE),\n' +
       'or pass --no-auth if something in front of this server does the auth.\n'
   }
-}
-
-/** The guards and limits of the server's config, as plugin options (the unset ones left to the plugin's defaults). */
-function limitOptions (config: ServerConfig): Partial<McpPluginOptions> {
-  const options: Partial<McpPluginOptions> = {
-    bodyLimit: config.bodyLimit,
-    toolTimeoutMs: config.toolTimeoutMs,
-    authFailureLogLevel: config.authFailureLogLevel as McpPluginOptions['authFailureLogLevel']
-  }
-  if (config.allowedHosts !== undefined) options.allowedHosts = config.allowedHosts
-  if (config.allowedOrigins !== undefined) options.allowedOrigins = config.allowedOrigins
-  if (config.maxSessionsPerIdentity !== undefined) options.maxSessionsPerIdentity = config.maxSessionsPerIdentity
-  if (config.requestStateSecret !== undefined) options.requestStateSecret = config.requestStateSecret
-  return options
 }
 
 export async function startHttpServer (config: ServerConfig): Promise<void> {
@@ -58,14 +44,11 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
   const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
   const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({ ...app.mcp.status() }))
   await app.register(mcpPlugin, {
+    ...config.options,
     auth: chosen.auth,
     tools,
     resources: loaded?.resources,
-    prompts: loaded?.prompts,
-    routes: { sse: config.sse },
-    sse: { maxSessions: config.sseMaxSessions, idleTimeoutMs: config.sseIdleTimeoutMs, maxInFlight: config.sseMaxInFlight },
-    streamable: { sessions: config.stateful, maxSessions: config.statefulMaxSessions, idleTimeoutMs: config.statefulIdleTimeoutMs },
-    ...limitOptions(config)
+    prompts: loaded?.prompts
   })
 
   if (!isLoopback(config.host)) {
@@ -78,9 +61,9 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
   if (chosen.generatedToken !== undefined) {
     const port = (app.server.address() as { port: number }).port
     const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host
-    process.stderr.write(startupBanner(`http://${host}:${port}`, chosen.generatedToken, config.sse))
+    process.stderr.write(startupBanner(`http://${host}:${port}`, chosen.generatedToken, config.options.routes.sse))
   }
-  app.log.info({ address, sse: config.sse, stateful: config.stateful, auth: chosen.auth === false ? 'off' : 'bearer' }, 'MCP server listening')
+  app.log.info({ address, sse: config.options.routes.sse, stateful: config.options.streamable.sessions, auth: chosen.auth === false ? 'off' : 'bearer' }, 'MCP server listening')
 }
 
 /** Listens, or explains in one line why it cannot (a busy port, an address this machine does not have). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { ErrorCode, JsonRpcError, quoteValue, type JsonRpcRequest } from '../jsonrpc.js'
 import type { CallEnv } from '../call-env.js'
-import type { InputResponses } from '../client-requests.js'
+import type { InputResponses } from '../input-requests.js'
 import type { RequestStateSigner } from './request-state.js'
 
 /** How long a client may take to answer an input round (a person may be filling in a form). */
