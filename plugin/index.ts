@@ -159,3 +159,4 @@ export { plugin as mcpPlugin }
 export * from './core.js'
 export type { McpPluginOptions, AuthOption, VerifyToken, NamedToken, McpConfig } from './options.js'
 export type { McpStatus } from './status.js'
+export { redactUrl, requestLogSerializer } from './transports/http/redact-url.js'

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import mcpPlugin, { type AnyTool, type AuthOption } from '../plugin/index.js'
+import mcpPlugin, { redactUrl, requestLogSerializer, type AnyTool, type AuthOption } from '../plugin/index.js'
 import { generateKey } from './generate-key.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
@@ -30,9 +30,16 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     return
   }
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    // A client may put its token in the query string: no log line shows a query string but the SSE sessionId.
+    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], serializers: { req: requestLogSerializer } },
     forceCloseConnections: 'idle',
     schemaController: { compilersFactory: schemaCompilersOnFirstUse }
+  })
+  // Fastify's own not-found handler logs and echoes the URL with its query string.
+  app.setNotFoundHandler(function notFound (request, reply) {
+    const route = `${request.method}:${redactUrl(request.url)}`
+    request.log.info(`Route ${route} not found`)
+    void reply.code(404).send({ error: 'Not Found', message: `Route ${route} not found`, statusCode: 404 })
   })
   const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
   const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({ ...app.mcp.status() }))
