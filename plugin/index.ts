@@ -73,6 +73,7 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     sseSessions,
     sseDirectory: backends.sseDirectory,
     statefulSessions,
+    listenStreams: backends.listenStreams,
     identityCap: backends.identityCap,
     broker,
     livenessCheckMs: Math.max(Math.floor(config.cluster.livenessMs / 3), 100)
@@ -85,8 +86,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       transports: { streamableHttp: config.routes.streamableHttp, sse: config.routes.sse },
       sessions: statefulSessions === undefined
-        ? { sse: sseSessions?.size ?? 0 }
-        : { sse: sseSessions?.size ?? 0, streamableHttp: statefulSessions.size },
+        ? { sse: sseSessions?.size ?? 0, listen: backends.listenStreams.size }
+        : { sse: sseSessions?.size ?? 0, streamableHttp: statefulSessions.size, listen: backends.listenStreams.size },
       inFlight: lifecycle.inFlight,
       ...(backends.cluster === undefined
         ? {}

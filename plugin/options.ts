@@ -62,6 +62,11 @@ export const McpConfigSchema = Type.Object({
     maxInFlight: Type.Integer({ minimum: 1, default: 32 })
   }, { default: {} }),
   /**
+   * Resource subscriptions one session (legacy SSE, stateful HTTP) may hold; one more `resources/subscribe` is refused
+   * (429 on stateful HTTP) with a JSON-RPC error.
+   */
+  maxSubscriptionsPerSession: Type.Integer({ minimum: 1, default: 100 }),
+  /**
    * Streamable HTTP (`/mcp`). Stateless by default: every POST stands alone, so any instance can answer any
    * request. Protocol sessions are opt-in.
    */
@@ -83,6 +88,18 @@ export const McpConfigSchema = Type.Object({
     keepAliveMs: Type.Integer({ minimum: 0, maximum: MAX_TIMER_MS, default: 15_000 }),
     /** A client that stops reading an event stream is disconnected once this many bytes wait for it. */
     maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+    /**
+     * Requests one stateful session may have running in this process at once; one more gets 429 with Retry-After
+     * and a JSON-RPC error (answers, notifications and cancellations always pass).
+     */
+    maxInFlight: Type.Integer({ minimum: 1, default: 32 }),
+    /**
+     * A caller at `maxSessionsPerIdentity` that starts another session evicts its least recently used one idle for
+     * this long, with no call running and no stream open (ms); sessions active more recently are never evicted.
+     */
+    evictIdleAfterMs: Type.Integer({ minimum: 0, default: 60_000 }),
+    /** Open 2026-07-28 `subscriptions/listen` streams in this process at most; one more gets 503 with Retry-After. */
+    maxListenStreams: Type.Integer({ minimum: 1, default: 50 }),
     /** The `retry:` hint on session streams: how long a client waits before it reconnects (ms). */
     retryMs: Type.Integer({ minimum: 0, default: 1000 }),
     /**
@@ -112,9 +129,11 @@ export const McpConfigSchema = Type.Object({
    */
   bodyLimit: Type.Optional(Type.Integer({ minimum: 1 })),
   /**
-   * Open sessions, legacy SSE and stateful Streamable HTTP together, that one caller identity may hold; one more
-   * gets 429 with Retry-After. Applies to callers the auth option identifies (not with `auth: false`). Default: no
-   * cap per identity, only the `maxSessions` of each transport.
+   * Sessions and streams (legacy SSE, stateful Streamable HTTP, 2026 listen streams) that one caller may hold; a
+   * caller is its identity, or its client address with `auth: false`. At the cap, a new stateful session takes the
+   * place of the caller's least recently used one that has been idle for a minute (no call running, no stream open);
+   * otherwise it gets 429 with Retry-After. Default: half the smallest of the transports' `maxSessions` (25), so
+   * that one caller never fills the server.
    */
   maxSessionsPerIdentity: Type.Optional(Type.Integer({ minimum: 1 })),
   /**

@@ -40,19 +40,19 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
 
   async function openStream (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     refuseWhileDraining(lifecycle)
-    await refuseOverIdentityCap(leg.identityCap, request)
+    const quotaKey = await refuseOverIdentityCap(leg.identityCap, request)
     if (store.size >= store.maxSessions) throw refusals.sseFull(store.maxSessions)
     const owner = request.mcpAuth ?? undefined
     const id = randomUUID()
     // Announced before the client learns where to post, so that its first POST, on any replica, finds the stream.
-    await reachStore(leg.sseDirectory?.announce(id, owner?.id ?? null) ?? Promise.resolve())
+    await reachStore(leg.sseDirectory?.announce(id, owner?.id ?? null, quotaKey) ?? Promise.resolve())
     if (reply.raw.destroyed) {
       // The client left while it was being authenticated: its close event has passed, so no session for it.
       await leg.sseDirectory?.forget(id).catch(() => {})
       reply.hijack()
       return
     }
-    const session = new SseSession(id, owner, openEventStream(reply, config.sse.maxBufferedBytes))
+    const session = new SseSession(id, owner, quotaKey, openEventStream(reply, config.sse.maxBufferedBytes), config.maxSubscriptionsPerSession)
     store.add(session)
     session.detach = dispatcher.attachSession(session.client)
     reply.raw.once('close', () => { onConnectionClose(session, request.log) })
