@@ -2,7 +2,7 @@
 // supports and on the newest, every entry imported, the app type-checked against the installed declarations, and
 // real calls served through the plugin, the stdio entry and the bin. Needs the npm registry: `npm run test:package`
 // (after a build), run by .ci/run, not by `npm test`.
-import { test, describe, before, after } from 'node:test'
+import { test, describe, before, after, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -55,15 +55,19 @@ function installedVersion (dir: string, name: string): string {
 
 /**
  * Compiles app.ts with the repository's TypeScript against the app's installed packages, then runs it. With
- * `libCheck`, every installed declaration file is checked too, ours included (about three times the work).
+ * `libCheck`, every installed declaration file is checked too (about three times the work): an error in the app
+ * or in this package's declarations fails; one in another package's declarations is that package's to fix, and
+ * is reported as a diagnostic (a strict consumer without skipLibCheck sees it too).
  */
-async function typeCheckAndRun (dir: string, libCheck: boolean): Promise<{ http: { status: number, structuredContent: unknown, hostStatus: string }, stdio: unknown, version: string }> {
+async function typeCheckAndRun (t: TestContext, dir: string, libCheck: boolean): Promise<{ http: { status: number, structuredContent: unknown, hostStatus: string }, stdio: unknown, version: string }> {
   const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc')
-  try {
-    await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--typeRoots', join(REPO_ROOT, 'node_modules/@types'), ...(libCheck ? [] : ['--skipLibCheck'])], { cwd: dir })
-  } catch (error) {
-    assert.fail(`the consumer app does not type-check:\n${(error as { stdout: string }).stdout}`)
-  }
+  const args = [tsc, '-p', join(dir, 'tsconfig.json'), '--typeRoots', join(REPO_ROOT, 'node_modules/@types'), ...(libCheck ? [] : ['--skipLibCheck'])]
+  const compiled = await run(process.execPath, args, { cwd: dir }).then(() => '', (error: { stdout: string }) => error.stdout)
+  const errors = compiled.split('\n').filter((line) => /^\S.*: error TS\d+:/.test(line))
+  const foreign = errors.filter((line) => line.startsWith('node_modules/') && !line.startsWith(`node_modules/${pkg.name}/`))
+  for (const line of foreign) t.diagnostic(`in another package's declarations: ${line}`)
+  assert.deepEqual(errors.filter((line) => !foreign.includes(line)), [], `the consumer app does not type-check:\n${compiled}`)
+  assert.ok(errors.length > 0 || compiled === '', `tsc failed without a type error:\n${compiled}`)
   const { stdout } = await run(process.execPath, ['out/app.js'], { cwd: dir, timeout: 30_000 })
   return JSON.parse(stdout)
 }
@@ -96,8 +100,8 @@ async function serveWithBin (dir: string): Promise<{ text: unknown, exitCode: nu
   }
 }
 
-async function checkApp (dir: string, libCheck: boolean): Promise<void> {
-  const result = await typeCheckAndRun(dir, libCheck)
+async function checkApp (t: TestContext, dir: string, libCheck: boolean): Promise<void> {
+  const result = await typeCheckAndRun(t, dir, libCheck)
   assert.deepEqual(result.http, { status: 200, structuredContent: { sum: 5 }, hostStatus: 'ok' })
   assert.deepEqual(result.stdio, { sum: 42 })
   assert.equal(result.version, pkg.version)
@@ -136,18 +140,18 @@ test('the tarball holds the built code, the licence and no source maps, sources 
 
 // The two apps install and compile side by side: most of the time is npm and tsc waiting on each other.
 describe('installed in a fresh app', { concurrency: true }, () => {
-  test('on the oldest supported Fastify 5.x, the package type-checks (its declarations too), serves a call on each entry, and its bin serves', { timeout: 180_000 }, async () => {
+  test('on the oldest supported Fastify 5.x, the package type-checks (its declarations too), serves a call on each entry, and its bin serves', { timeout: 300_000 }, async (t) => {
     const oldest = oldestSupported(pkg.peerDependencies.fastify)
     const dir = await installApp('oldest-fastify', oldest)
     assert.equal(installedVersion(dir, 'fastify'), oldest)
-    await checkApp(dir, true)
+    await checkApp(t, dir, true)
   })
 
-  test('installed alone, the package brings the newest Fastify 5.x as its peer; it type-checks, serves, and its bin serves', { timeout: 180_000 }, async () => {
+  test('installed alone, the package brings the newest Fastify 5.x as its peer; it type-checks, serves, and its bin serves', { timeout: 300_000 }, async (t) => {
     const dir = await installApp('newest-fastify', undefined)
     const { stdout } = await run('npm', ['view', `fastify@${pkg.peerDependencies.fastify}`, 'version', '--json', ...NPM_FLAGS])
     const published = JSON.parse(stdout) as string | string[]
     assert.equal(installedVersion(dir, 'fastify'), Array.isArray(published) ? published[published.length - 1] : published)
-    await checkApp(dir, false)
+    await checkApp(t, dir, false)
   })
 })
