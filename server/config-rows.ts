@@ -85,18 +85,31 @@ export const CONFIG_ROWS: readonly ConfigRow[] = [
   { env: 'MCP_STATEFUL_IDLE_TIMEOUT_MS', option: 'streamable.idleTimeoutMs', parse: integer, describe: 'a stateful session with no traffic for this long is ended (ms)' },
   { env: 'MCP_SHUTDOWN_GRACE_MS', setting: 'shutdownGraceMs', parse: integer, describe: 'on SIGTERM/SIGINT, how long calls in flight may take to finish (ms)' },
   {
-    env: 'MCP_ALLOWED_HOSTS', option: 'allowedHosts', parse: list, describe: 'Host names the MCP routes answer to, comma-separated',
-    expected: 'host names such as mcp.example.com or mcp.example.com:8443, separated by commas', defaultText: 'loopback names on loopback, any otherwise'
+    env: 'MCP_ALLOWED_HOSTS',
+    option: 'allowedHosts',
+    parse: list,
+    describe: 'Host names the MCP routes answer to, comma-separated',
+    expected: 'host names such as mcp.example.com or mcp.example.com:8443, separated by commas',
+    defaultText: 'loopback names on loopback, any otherwise'
   },
   {
-    env: 'MCP_ALLOWED_ORIGINS', option: 'allowedOrigins', parse: list, describe: 'browser Origins allowed, comma-separated (* for any)',
-    expected: 'origins such as https://app.example.com, separated by commas, or *', defaultText: 'loopback origins on loopback, none otherwise'
+    env: 'MCP_ALLOWED_ORIGINS',
+    option: 'allowedOrigins',
+    parse: list,
+    describe: 'browser Origins allowed, comma-separated (* for any)',
+    expected: 'origins such as https://app.example.com, separated by commas, or *',
+    defaultText: 'loopback origins on loopback, none otherwise'
   },
   { env: 'MCP_BODY_LIMIT', option: 'bodyLimit', parse: integer, describe: 'largest request body on the MCP routes, in bytes', defaultText: '1048576 (1 MiB)' },
   { env: 'MCP_TOOL_TIMEOUT_MS', option: 'toolTimeoutMs', parse: integer, describe: 'how long a tool call may run (ms); 0 for no limit' },
   {
-    env: 'MCP_REQUEST_STATE_SECRET', option: 'requestStateSecret', parse: text, secret: true, describe: 'signs 2026 requestState; the same on every instance behind a load balancer',
-    expected: 'at least 16 characters; make one with: node server generate-key', defaultText: 'random per process'
+    env: 'MCP_REQUEST_STATE_SECRET',
+    option: 'requestStateSecret',
+    parse: text,
+    secret: true,
+    describe: 'signs 2026 requestState; the same on every instance behind a load balancer',
+    expected: 'at least 16 characters; make one with: node server generate-key',
+    defaultText: 'random per process'
   },
   { env: 'MCP_MAX_SESSIONS_PER_IDENTITY', option: 'maxSessionsPerIdentity', parse: integer, describe: 'sessions (SSE and stateful together) one identity may hold', defaultText: 'none' },
   { env: 'MCP_SSE_MAX_IN_FLIGHT', option: 'sse.maxInFlight', parse: integer, describe: 'requests one SSE session may have running at once' },
