@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyPluginOptions } from 'fastify'
 import { createDispatcher, type Dispatcher } from './protocol/dispatcher.js'
 import { resolveOptions, type McpPluginOptions } from './options.js'
 import { createLifecycle } from './lifecycle.js'
-import { createBearerAuth } from './auth/bearer-auth.js'
+import { createAccessChecks } from './auth/access-checks.js'
 import { createRebindingGuard } from './guards/dns-rebinding.js'
 import { healthRoutes } from './health/health-routes.js'
 import { createMemorySessionStore } from './sessions/memory-session-store.js'
@@ -104,7 +104,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
     await app.register(healthRoutes, { prefix, status, sseStatus })
   }
 
-  const bearerAuth = auth === false ? undefined : createBearerAuth(auth, config.authFailureLogLevel)
+  const access = await createAccessChecks(app, { auth, tools, resources, prompts, prefix, config })
+  const bearerAuth = access.bearerAuth
   await app.register(async function mcpRoutes (routes) {
     routes.setErrorHandler(jsonRpcErrorHandler)
     const passesGuard = createRebindingGuard(app, config)
@@ -114,6 +115,11 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
       if (bearerAuth === undefined) done()
       else bearerAuth(request, reply, done)
     })
+    // Only when a tool, resource or prompt declares scopes: otherwise no hook at all.
+    if (access.scopeGuard !== undefined) {
+      routes.addHook('onRequest', access.scopeGuard.onRequest)
+      routes.addHook('preHandler', access.scopeGuard.preHandler)
+    }
     const bodyLimit = config.bodyLimit
     if (bodyLimit !== undefined) routes.addHook('onRoute', (route) => { route.bodyLimit ??= bodyLimit })
     if (config.routes.streamableHttp) await routes.register(streamableHttpRoutes, { leg })
