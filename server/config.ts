@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import type { NamedToken } from '../plugin/options.js'
+import type { OAuthOptions } from '../plugin/auth/oauth/oauth-options.js'
 import { tokenFingerprint } from '../plugin/auth/token-matcher.js'
 
 /** Everything `node server` can be told, from flags and environment (a flag wins over its variable). */
@@ -34,6 +35,8 @@ export interface ServerConfig {
   authFailureLogLevel: string
   /** Signs 2026-era requestState; undefined for a random secret per process. */
   requestStateSecret: string | undefined
+  /** OAuth resource server (MCP_OAUTH_ISSUER and MCP_RESOURCE_URL); undefined without it. */
+  oauth: OAuthOptions | undefined
 }
 
 /** A mistake in the command line or environment: printed as is, exit code 1. */
@@ -69,6 +72,12 @@ Options (flag, then environment variable; the flag wins):
   (sessions per caller)    MCP_MAX_SESSIONS_PER_IDENTITY  default none
   (SSE requests running)   MCP_SSE_MAX_IN_FLIGHT  per session, default 32
   (auth failure logs)      MCP_AUTH_FAILURE_LOG_LEVEL default warn
+  (OAuth issuer)           MCP_OAUTH_ISSUER       accept access tokens from this authorization server
+  (this server's URI)      MCP_RESOURCE_URL       e.g. https://mcp.example.com/mcp; required with MCP_OAUTH_ISSUER
+  (OAuth scopes)           MCP_OAUTH_SCOPES       scopes every request needs, comma-separated
+  (OAuth audience)         MCP_OAUTH_AUDIENCE     aud to require instead of MCP_RESOURCE_URL
+  (scope implications)     MCP_OAUTH_SCOPE_IMPLICATIONS  e.g. admin=deploy:write deploy:read,owner=admin
+  (opaque tokens)          MCP_OAUTH_INTROSPECTION_URL  with MCP_OAUTH_CLIENT_ID, MCP_OAUTH_CLIENT_SECRET
   --log-level <level>      LOG_LEVEL              default info
   --help, --version
 `
@@ -217,6 +226,10 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ServerConf
   if (noAuth && tokens.length > 0) {
     throw new ConfigError('--no-auth contradicts MCP_TOKEN / MCP_TOKEN_FILE: unset the tokens, or drop --no-auth to require them')
   }
+  const oauth = transport === 'http' ? oauthFromEnv(env) : undefined
+  if (noAuth && oauth !== undefined) {
+    throw new ConfigError('--no-auth contradicts MCP_OAUTH_ISSUER: unset the OAuth variables, or drop --no-auth to require tokens')
+  }
   return {
     transport,
     host,
@@ -239,7 +252,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ServerConf
     maxSessionsPerIdentity: optionalInteger('MCP_MAX_SESSIONS_PER_IDENTITY', fromEnv(env, 'MCP_MAX_SESSIONS_PER_IDENTITY'), 1, 100_000),
     sseMaxInFlight: integer('MCP_SSE_MAX_IN_FLIGHT', fromEnv(env, 'MCP_SSE_MAX_IN_FLIGHT'), 32, 1, 10_000),
     authFailureLogLevel: oneOf('MCP_AUTH_FAILURE_LOG_LEVEL', fromEnv(env, 'MCP_AUTH_FAILURE_LOG_LEVEL'), LOG_LEVELS, 'warn'),
-    requestStateSecret: secret('MCP_REQUEST_STATE_SECRET', fromEnv(env, 'MCP_REQUEST_STATE_SECRET'))
+    requestStateSecret: secret('MCP_REQUEST_STATE_SECRET', fromEnv(env, 'MCP_REQUEST_STATE_SECRET')),
+    oauth
   }
 }
 
@@ -247,6 +261,62 @@ function secret (name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined
   if (raw.length < 16) throw new ConfigError(`${name} must be at least 16 characters; make one with: node server generate-key`)
   return raw
+}
+
+function url (name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined
+  try {
+    const parsed = new URL(raw)
+    if (parsed.protocol === 'https:' || parsed.protocol === 'http:') return raw
+  } catch {}
+  throw new ConfigError(`${name} must be an absolute URL such as https://auth.example.com, got "${raw}"`)
+}
+
+/** `admin=deploy:write deploy:read,owner=admin`: each scope before `=` implies the ones after it. */
+function scopeImplications (raw: string | undefined): Record<string, string[]> | undefined {
+  if (raw === undefined) return undefined
+  const implications: Record<string, string[]> = {}
+  for (const entry of raw.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const [scope, implied, extra] = entry.split('=')
+    const list = implied?.trim().split(/\s+/).filter((part) => part !== '') ?? []
+    if (extra !== undefined || scope.trim() === '' || list.length === 0) {
+      throw new ConfigError(`MCP_OAUTH_SCOPE_IMPLICATIONS: "${entry}" is not "scope=implied implied..." (entries separated by commas)`)
+    }
+    implications[scope.trim()] = list
+  }
+  return implications
+}
+
+/** The OAuth resource server from MCP_OAUTH_* and MCP_RESOURCE_URL; undefined when MCP_OAUTH_ISSUER is unset. */
+function oauthFromEnv (env: NodeJS.ProcessEnv): OAuthOptions | undefined {
+  const issuer = url('MCP_OAUTH_ISSUER', fromEnv(env, 'MCP_OAUTH_ISSUER'))
+  const resource = url('MCP_RESOURCE_URL', fromEnv(env, 'MCP_RESOURCE_URL'))
+  const introspectionUrl = url('MCP_OAUTH_INTROSPECTION_URL', fromEnv(env, 'MCP_OAUTH_INTROSPECTION_URL'))
+  const clientId = fromEnv(env, 'MCP_OAUTH_CLIENT_ID')
+  const clientSecret = fromEnv(env, 'MCP_OAUTH_CLIENT_SECRET')
+  if (issuer === undefined) {
+    const stray = ['MCP_RESOURCE_URL', 'MCP_OAUTH_SCOPES', 'MCP_OAUTH_AUDIENCE', 'MCP_OAUTH_INTROSPECTION_URL', 'MCP_OAUTH_CLIENT_ID', 'MCP_OAUTH_SCOPE_IMPLICATIONS']
+      .find((name) => fromEnv(env, name) !== undefined)
+    if (stray !== undefined) throw new ConfigError(`${stray} needs MCP_OAUTH_ISSUER: the authorization server whose access tokens this server accepts`)
+    return undefined
+  }
+  if (resource === undefined) {
+    throw new ConfigError('MCP_OAUTH_ISSUER needs MCP_RESOURCE_URL: this server\'s URL as clients reach it, e.g. https://mcp.example.com/mcp')
+  }
+  if ((clientId === undefined) !== (clientSecret === undefined) || (introspectionUrl !== undefined && clientId === undefined)) {
+    throw new ConfigError('Token introspection needs MCP_OAUTH_CLIENT_ID and MCP_OAUTH_CLIENT_SECRET together (MCP_OAUTH_INTROSPECTION_URL defaults to the issuer\'s introspection endpoint)')
+  }
+  const scopes = fromEnv(env, 'MCP_OAUTH_SCOPES')?.split(/[\s,]+/).filter((scope) => scope !== '')
+  const audience = list('MCP_OAUTH_AUDIENCE', fromEnv(env, 'MCP_OAUTH_AUDIENCE'), (entry) => entry !== '', 'an audience value')
+  const oauth: OAuthOptions = { issuer, resource }
+  if (scopes !== undefined) oauth.scopes = scopes
+  if (audience !== undefined) oauth.audience = audience
+  const implications = scopeImplications(fromEnv(env, 'MCP_OAUTH_SCOPE_IMPLICATIONS'))
+  if (implications !== undefined) oauth.scopeImplications = implications
+  if (clientId !== undefined && clientSecret !== undefined) {
+    oauth.introspection = introspectionUrl === undefined ? { clientId, clientSecret } : { url: introspectionUrl, clientId, clientSecret }
+  }
+  return oauth
 }
 
 /** Addresses only this machine can reach; anything else needs a token (or an explicit --no-auth). */

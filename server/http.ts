@@ -10,6 +10,7 @@ import { schemaCompilersOnFirstUse } from './schema-compilers.js'
 /** Decides the auth option, or explains why the server must not start. */
 function chooseAuth (config: ServerConfig): { auth: AuthOption, generatedToken?: string } | { refusal: string } {
   if (config.noAuth) return { auth: false }
+  if (config.oauth !== undefined) return { auth: config.tokens.length > 0 ? { tokens: config.tokens, oauth: config.oauth } : { oauth: config.oauth } }
   if (config.tokens.length > 0) return { auth: { tokens: config.tokens } }
   if (isLoopback(config.host)) {
     const token = generateKey()
@@ -73,7 +74,13 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host
     process.stderr.write(startupBanner(`http://${host}:${port}`, chosen.generatedToken, config.sse))
   }
-  app.log.info({ address, sse: config.sse, stateful: config.stateful, auth: chosen.auth === false ? 'off' : 'bearer' }, 'MCP server listening')
+  app.log.info({ address, sse: config.sse, stateful: config.stateful, auth: authMode(chosen.auth) }, 'MCP server listening')
+}
+
+function authMode (auth: AuthOption): string {
+  if (auth === false) return 'off'
+  if (auth.oauth === undefined) return 'bearer'
+  return auth.tokens === undefined ? 'oauth' : 'bearer+oauth'
 }
 
 /** Listens, or explains in one line why it cannot (a busy port, an address this machine does not have). */
