@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import mcpPlugin, { type AnyTool, type AuthOption, type McpPluginOptions } from '../plugin/index.js'
 import { generateKey } from './generate-key.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
@@ -20,6 +20,17 @@ function chooseAuth (config: ServerConfig): { auth: AuthOption, generatedToken?:
     refusal: `Refusing to serve ${config.host} without a token: anyone who can reach it could call your tools.\n` +
       'Make one with `node server generate-key` and start with MCP_TOKEN=<key> (or MCP_TOKEN_FILE),\n' +
       'or pass --no-auth if something in front of this server does the auth.\n'
+  }
+}
+
+/** Fastify's request log fields, with the value of an `access_token` in the URL (a client's mistake) masked. */
+function requestForLog (request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: request.url.replace(/([?&]access_token=)[^&]*/g, '$1[redacted]'),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort
   }
 }
 
@@ -45,7 +56,7 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     return
   }
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], serializers: { req: requestForLog } },
     forceCloseConnections: 'idle',
     schemaController: { compilersFactory: schemaCompilersOnFirstUse }
   })

@@ -2,7 +2,7 @@ import http from 'node:http'
 import { after } from 'node:test'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose'
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import Provider, { type Adapter, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
 
 /** The scopes the test resource server knows; what a test asks for and what the consent grants. */
 export const RESOURCE_SCOPES = ['mcp:tools', 'notes:read', 'deploy:write', 'admin']
@@ -49,6 +49,51 @@ export interface AuthorizationServer {
   hits: Map<string, number>
 }
 
+/**
+ * oidc-provider's storage, kept outside the provider so that a rebuilt provider (key rotation) finds the clients,
+ * grants and sessions of the previous one. In memory; entries expire as oidc-provider asks.
+ */
+function createStore (): (model: string) => Adapter {
+  const entries = new Map<string, { payload: AdapterPayload, expiresAt: number }>()
+  const byGrant = new Map<string, Set<string>>()
+  const read = (key: string): AdapterPayload | undefined => {
+    const entry = entries.get(key)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt <= Date.now()) {
+      entries.delete(key)
+      return undefined
+    }
+    return entry.payload
+  }
+  const find = (predicate: (payload: AdapterPayload) => boolean, model: string): AdapterPayload | undefined => {
+    for (const [key] of entries) {
+      if (!key.startsWith(`${model}:`)) continue
+      const payload = read(key)
+      if (payload !== undefined && predicate(payload)) return payload
+    }
+    return undefined
+  }
+  return (model) => ({
+    async upsert (id, payload, expiresIn) {
+      const key = `${model}:${id}`
+      entries.set(key, { payload, expiresAt: expiresIn === undefined ? Infinity : Date.now() + expiresIn * 1000 })
+      if (payload.grantId !== undefined) byGrant.set(payload.grantId, (byGrant.get(payload.grantId) ?? new Set()).add(key))
+    },
+    async find (id) { return read(`${model}:${id}`) },
+    async findByUid (uid) { return find((payload) => payload.uid === uid, model) },
+    async findByUserCode (userCode) { return find((payload) => payload.userCode === userCode, model) },
+    async consume (id) {
+      const payload = read(`${model}:${id}`)
+      if (payload !== undefined) payload.consumed = Math.floor(Date.now() / 1000)
+    },
+    async destroy (id) { entries.delete(`${model}:${id}`) },
+    async revokeByGrantId (grantId) {
+      for (const key of byGrant.get(grantId) ?? []) entries.delete(key)
+      byGrant.delete(grantId)
+    }
+  })
+}
+
 export async function createSigningKey (kid: string): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
   const base = { kid, alg: 'RS256', use: 'sig' }
@@ -93,6 +138,7 @@ export async function startAuthorizationServer (t: { after: (cleanup: () => Prom
   server.on('connection', (socket) => { sockets.add(socket); socket.once('close', () => sockets.delete(socket)) })
 
   let keys = [await createSigningKey('key-1')]
+  const adapter = createStore()
   const as: AuthorizationServer = {
     issuer,
     consent: { account: 'alice' },
@@ -108,6 +154,7 @@ export async function startAuthorizationServer (t: { after: (cleanup: () => Prom
 
   function configuration (): Configuration {
     return {
+      adapter,
       jwks: { keys: keys.map((key) => key.privateJwk) as Configuration['jwks'] extends { keys: infer K } | undefined ? K : never },
       clients: [
         { client_id: INTROSPECTOR.clientId, client_secret: INTROSPECTOR.clientSecret, grant_types: [], response_types: [], redirect_uris: [] },
@@ -163,7 +210,7 @@ export async function startAuthorizationServer (t: { after: (cleanup: () => Prom
   async function rotateKeys (keepOld: boolean): Promise<SigningKey> {
     const fresh = await createSigningKey(`key-${keys.length + 1}-${Date.now()}`)
     keys = keepOld ? [fresh, ...keys] : [fresh]
-    // Grants, clients and sessions live in oidc-provider's process-wide memory adapter and survive the rebuild.
+    // Grants, clients and sessions live in the shared store and survive the rebuild.
     build()
     return fresh
   }

@@ -1,6 +1,5 @@
 import http from 'node:http'
 import { Writable } from 'node:stream'
-import type { TestContext } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import mcpPlugin, { type McpPluginOptions } from '../../plugin/index.js'
 import type { OAuthOptions } from '../../plugin/auth/oauth/oauth-options.js'
@@ -31,7 +30,7 @@ export interface OAuthAppOptions {
  * resource template and a prompt). The resource URI names the port, so the port is picked before the plugin is
  * registered. Closed when the test ends.
  */
-export async function startOAuthApp (t: TestContext, issuer: string, options: OAuthAppOptions = {}): Promise<OAuthApp> {
+export async function startOAuthApp (t: { after: (cleanup: () => Promise<void>) => void }, issuer: string, options: OAuthAppOptions = {}): Promise<OAuthApp> {
   const probe = Fastify()
   await probe.listen({ port: 0, host: '127.0.0.1' })
   const { port } = probe.server.address() as { port: number }
@@ -72,8 +71,10 @@ export function challengeParams (header: string | null): Record<string, string> 
  */
 export async function rawRequest (url: string, method: string, headers: Array<[string, string]>, body?: string): Promise<{ status: number, headers: http.IncomingHttpHeaders, json: any }> {
   const target = new URL(url)
+  // With a list of headers Node adds no Host of its own, and servers answer a request without one with 400.
+  const all = headers.some(([name]) => name.toLowerCase() === 'host') ? headers : [['host', target.host] as [string, string], ...headers]
   return await new Promise((resolve, reject) => {
-    const outgoing = http.request({ host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method, headers: headers.flat(), agent: false }, (incoming) => {
+    const outgoing = http.request({ host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method, headers: all.flat(), agent: false }, (incoming) => {
       let text = ''
       incoming.setEncoding('utf8').on('data', (chunk: string) => { text += chunk }).on('end', () => {
         let json: unknown
