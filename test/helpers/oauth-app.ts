@@ -21,6 +21,8 @@ export interface OAuthAppOptions {
   /** Path of the resource URI after the origin; default `/mcp`. */
   resourcePath?: string
   prefix?: string
+  /** A port to listen on (one a previous app had, so that tokens for its resource URI still fit); default: a free one. */
+  port?: number
   /** Static tokens beside OAuth. */
   tokens?: Array<{ token: string, id: string }>
 }
@@ -31,10 +33,7 @@ export interface OAuthAppOptions {
  * registered. Closed when the test ends.
  */
 export async function startOAuthApp (t: { after: (cleanup: () => Promise<void>) => void }, issuer: string, options: OAuthAppOptions = {}): Promise<OAuthApp> {
-  const probe = Fastify()
-  await probe.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = probe.server.address() as { port: number }
-  await probe.close()
+  const port = options.port ?? await freePort()
   const origin = `http://127.0.0.1:${port}`
   const resource = `${origin}${options.resourcePath ?? '/mcp'}`
   const lines: string[] = []
@@ -54,6 +53,14 @@ export async function startOAuthApp (t: { after: (cleanup: () => Promise<void>) 
     resource,
     logs: () => lines.flatMap((line) => line.split('\n')).filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>)
   }
+}
+
+async function freePort (): Promise<number> {
+  const probe = Fastify()
+  await probe.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = probe.server.address() as { port: number }
+  await probe.close()
+  return port
 }
 
 /** The parameters of a `WWW-Authenticate: Bearer a="b", c="d"` header. */
