@@ -76,6 +76,9 @@ function createStore (): (model: string) => Adapter {
   return (model) => ({
     async upsert (id, payload, expiresIn) {
       const key = `${model}:${id}`
+      // Like most identity providers, the scope a client registered with does not cap what it may ask for later
+      // (MCP clients register with the scope of their first challenge, then step up).
+      if (model === 'Client') delete payload.scope
       entries.set(key, { payload, expiresAt: expiresIn === undefined ? Infinity : Date.now() + expiresIn * 1000 })
       if (payload.grantId !== undefined) byGrant.set(payload.grantId, (byGrant.get(payload.grantId) ?? new Set()).add(key))
     },

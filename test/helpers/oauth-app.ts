@@ -55,7 +55,8 @@ export async function startOAuthApp (t: { after: (cleanup: () => Promise<void>) 
   }
 }
 
-async function freePort (): Promise<number> {
+/** A loopback port free right now (listened on and released). */
+export async function freePort (): Promise<number> {
   const probe = Fastify()
   await probe.listen({ port: 0, host: '127.0.0.1' })
   const { port } = probe.server.address() as { port: number }
