@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyPluginOptions } from 'fastify'
-import { createDispatcher, type Dispatcher } from './protocol/dispatcher.js'
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from 'fastify'
+import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js'
 import { resolveOptions, type McpPluginOptions } from './options.js'
 import { createLifecycle } from './lifecycle.js'
 import { createAccessChecks } from './auth/access-checks.js'
@@ -8,13 +8,15 @@ import { createRebindingGuard } from './guards/dns-rebinding.js'
 import { healthRoutes } from './health/health-routes.js'
 import { createMemorySessionStore } from './sessions/memory-session-store.js'
 import { createIdentityCap } from './sessions/identity-cap.js'
-import { streamableHttpRoutes } from './transports/streamable-http.js'
-import { legacySseRoutes } from './transports/legacy-sse.js'
-import { jsonRpcErrorHandler } from './transports/json-rpc-error-handler.js'
+import { streamableHttpRoutes } from './transports/streamable-http/routes.js'
+import { legacySseRoutes } from './transports/legacy-sse/routes.js'
+import { jsonRpcErrorHandler } from './transports/http/json-rpc-error-handler.js'
 import type { LegContext } from './transports/leg-context.js'
-import type { SseSession } from './transports/sse-session.js'
-import type { StreamableSession } from './transports/streamable-session.js'
+import type { SseSession } from './transports/legacy-sse/sse-session.js'
+import { createMemorySessionStateStore } from './sessions/memory-session-state-store.js'
+import { createLocalBroker } from './cluster/broker.js'
 import type { McpStatus } from './status.js'
+import type { AuthIdentity } from './protocol/identity.js'
 
 /** What the plugin exposes on the Fastify instance as `fastify.mcp`. */
 export interface McpHost {
@@ -26,28 +28,36 @@ export interface McpHost {
    * flight have finished or `graceMs` has passed, after ending every open stream. Call it before `app.close()`.
    */
   drain: (graceMs?: number) => Promise<void>
-  /** Tells every connected client that subscribed that a list changed; returns how many were told. */
-  notifyListChanged: (kind: 'tools' | 'prompts' | 'resources') => number
-  /** Tells every client subscribed to `uri` that the resource changed; returns how many were told. */
-  notifyResourceUpdated: (uri: string) => number
+  /**
+   * Tells every connected client that a list changed; resolves with how many were told (in a cluster: the clients
+   * of this replica's streams and every stateful session; other replicas tell their own streams' clients).
+   */
+  notifyListChanged: (kind: 'tools' | 'prompts' | 'resources') => Promise<number>
+  /** Tells every client subscribed to `uri` that the resource changed; resolves with how many were told (as above). */
+  notifyResourceUpdated: (uri: string) => Promise<number>
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     mcp: McpHost
   }
+  interface FastifyRequest {
+    /** The caller, once the MCP bearer auth has accepted the request; null when auth is off. */
+    mcpAuth: AuthIdentity | null
+  }
 }
 
 const DEFAULT_DRAIN_GRACE_MS = 10_000
 
-async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & FastifyPluginOptions): Promise<void> {
+async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Promise<void> {
   const { config, auth, tools, resources, prompts } = resolveOptions(options)
   // fastify-plugin leaves the register prefix to us: the routes are registered in children that take it.
-  const prefix: string | undefined = options.prefix
+  const prefix = (options as FastifyPluginOptions).prefix as string | undefined
   const startedAt = Date.now()
+  const broker = createLocalBroker()
   const dispatcher = createDispatcher({
     info: config.serverInfo, instructions: config.instructions, tools, resources, prompts, toolTimeoutMs: config.toolTimeoutMs,
-    requestStateSecret: config.requestStateSecret
+    requestStateSecret: config.requestStateSecret, origin: broker.replica
   })
   const lifecycle = createLifecycle()
   const sseSessions = config.routes.sse
@@ -57,15 +67,18 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
       onPrune: (session) => { app.log.info({ sessionId: session.id }, 'SSE session pruned after idle timeout') }
     })
     : undefined
-  const streamableSessions = config.routes.streamableHttp && config.streamable.sessions
-    ? createMemorySessionStore<StreamableSession>({
+  const statefulSessions = config.routes.streamableHttp && config.streamable.sessions
+    ? createMemorySessionStateStore({
       maxSessions: config.streamable.maxSessions,
       idleTimeoutMs: config.streamable.idleTimeoutMs,
-      onPrune: (session) => { app.log.info({ sessionId: session.id }, 'Streamable HTTP session ended after idle timeout') }
+      eventStore: config.streamable.eventStore
     })
     : undefined
-  const identityCap = createIdentityCap(config.maxSessionsPerIdentity, [sseSessions, streamableSessions])
-  const leg: LegContext = { dispatcher, lifecycle, config, sseSessions, streamableSessions, identityCap }
+  if (sseSessions !== undefined) lifecycle.onEndStreams(() => { sseSessions.closeAll('shutdown') })
+  const identityCap = createIdentityCap(config.maxSessionsPerIdentity, [sseSessions?.countOwnedBy, statefulSessions?.countOwnedBy])
+  const leg: LegContext = {
+    dispatcher, lifecycle, config, sseSessions, sseDirectory: undefined, statefulSessions, identityCap, broker, livenessCheckMs: 5_000
+  }
 
   function status (): McpStatus {
     return {
@@ -73,9 +86,9 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
       server: config.serverInfo,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       transports: { streamableHttp: config.routes.streamableHttp, sse: config.routes.sse },
-      sessions: streamableSessions === undefined
+      sessions: statefulSessions === undefined
         ? { sse: sseSessions?.size ?? 0 }
-        : { sse: sseSessions?.size ?? 0, streamableHttp: streamableSessions.size },
+        : { sse: sseSessions?.size ?? 0, streamableHttp: statefulSessions.size },
       inFlight: lifecycle.inFlight
     }
   }
@@ -84,8 +97,7 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
     lifecycle.beginDrain()
     const idle = await lifecycle.whenIdle(graceMs)
     if (!idle) app.log.warn({ inFlight: lifecycle.inFlight, graceMs }, 'Drain grace period ended with requests still in flight')
-    sseSessions?.closeAll('shutdown')
-    streamableSessions?.closeAll('shutdown')
+    lifecycle.endStreams()
   }
 
   app.decorate('mcp', {
@@ -128,12 +140,12 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
 
   // Open streams would keep app.close() waiting: end them before the server stops accepting.
   app.addHook('preClose', async function endStreams () {
-    sseSessions?.closeAll('shutdown')
-    streamableSessions?.closeAll('shutdown')
+    lifecycle.endStreams()
   })
 }
 
-const plugin = fp(mcpPlugin, { name: 'fastify-mcp-host', fastify: '5.x' })
+/** Typed with its own options, so that a misspelled option fails to compile in `app.register(mcpPlugin, { ... })`. */
+const plugin: FastifyPluginAsync<McpPluginOptions> = fp(mcpPlugin, { name: 'fastify-mcp-host', fastify: '5.x' })
 
 export default plugin
 export { plugin as mcpPlugin }

@@ -10,7 +10,16 @@ import type { OAuthOptions } from './auth/oauth/oauth-options.js'
 import { configErrors } from './errors.js'
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js'
 
-const LogLevel = Type.Union([
+/** The longest delay Node's timers keep (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647
+
+/** `host` or `host:port`, a name or a bracketed IPv6 address: what a `Host` header holds. */
+const HOST_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?$'
+/** `*`, or an origin as browsers send it: scheme, host and optional port, no path. */
+const ORIGIN_PATTERN = '^(\\*|https?://(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?/?)$'
+
+/** pino's levels, for the log options here and in `node server`. */
+export const LogLevel = Type.Union([
   Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
   Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')
 ])
@@ -26,7 +35,7 @@ export const McpConfigSchema = Type.Object({
   /** Told to clients on initialize: how to use this server. */
   instructions: Type.Optional(Type.String()),
   /** Per-call timeout for handlers (ms). The call ends as a tool error and `ctx.signal` fires. 0 turns it off. */
-  toolTimeoutMs: Type.Integer({ minimum: 0, default: 300_000 }),
+  toolTimeoutMs: Type.Integer({ minimum: 0, maximum: MAX_TIMER_MS, default: 300_000 }),
   /** Which route groups to add. */
   routes: Type.Object({
     /** `POST /mcp` (Streamable HTTP). */
@@ -41,9 +50,9 @@ export const McpConfigSchema = Type.Object({
     /** Open streams at most; one more gets 503 with Retry-After. */
     maxSessions: Type.Integer({ minimum: 1, default: 50 }),
     /** A session with no message in or out for this long is closed (ms). */
-    idleTimeoutMs: Type.Integer({ minimum: 1, default: 30 * 60_000 }),
+    idleTimeoutMs: Type.Integer({ minimum: 1, maximum: MAX_TIMER_MS, default: 30 * 60_000 }),
     /** Interval of `: keep-alive` comments that stop proxies closing idle streams (ms); 0 turns them off. */
-    keepAliveMs: Type.Integer({ minimum: 0, default: 15_000 }),
+    keepAliveMs: Type.Integer({ minimum: 0, maximum: MAX_TIMER_MS, default: 15_000 }),
     /** A client that stops reading is disconnected once this many bytes wait for it. */
     maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
     /**
@@ -69,9 +78,9 @@ export const McpConfigSchema = Type.Object({
      * A session with no message in or out for this long is ended and its running requests aborted (ms). Clients
      * rarely send DELETE: this is what frees their memory. A request still running counts as activity.
      */
-    idleTimeoutMs: Type.Integer({ minimum: 1, default: 30 * 60_000 }),
+    idleTimeoutMs: Type.Integer({ minimum: 1, maximum: MAX_TIMER_MS, default: 30 * 60_000 }),
     /** Interval of `: keep-alive` comments on open event streams, so proxies keep them open (ms); 0 turns them off. */
-    keepAliveMs: Type.Integer({ minimum: 0, default: 15_000 }),
+    keepAliveMs: Type.Integer({ minimum: 0, maximum: MAX_TIMER_MS, default: 15_000 }),
     /** A client that stops reading an event stream is disconnected once this many bytes wait for it. */
     maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
     /** The `retry:` hint on session streams: how long a client waits before it reconnects (ms). */
@@ -91,12 +100,12 @@ export const McpConfigSchema = Type.Object({
    * Host names (or host:port) the MCP routes answer to, against DNS rebinding. Default: loopback names when the
    * server is bound to a loopback address, any host otherwise. Set it when a proxy forwards a public name.
    */
-  allowedHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  allowedHosts: Type.Optional(Type.Array(Type.String({ pattern: HOST_PATTERN }), { minItems: 1 })),
   /**
    * Origins (`https://app.example.com`) browsers may call the MCP routes from; `*` allows any. Requests without
    * an Origin (non-browser clients) always pass. Default: loopback origins when bound to loopback, none otherwise.
    */
-  allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  allowedOrigins: Type.Optional(Type.Array(Type.String({ pattern: ORIGIN_PATTERN }), { minItems: 1 })),
   /**
    * Largest request body the MCP routes accept (bytes); a larger one gets 413 with a JSON-RPC error before it is
    * read in full. Default: the Fastify instance's `bodyLimit` (1 MiB unless the app changed it).

@@ -1,16 +1,18 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import mcpPlugin, { type AnyTool, type AuthOption, type McpPluginOptions } from '../plugin/index.js'
+import mcpPlugin, { type AnyTool, type AuthOption } from '../plugin/index.js'
+import type { OAuthOptions } from '../plugin/auth/oauth/oauth-options.js'
 import { generateKey } from './generate-key.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
 import { createBuiltinTools } from './builtin-tools.js'
 import { loadTools } from './load-tools.js'
 import { schemaCompilersOnFirstUse } from './schema-compilers.js'
+import { oauthFromSettings } from './oauth-settings.js'
 
 /** Decides the auth option, or explains why the server must not start. */
-function chooseAuth (config: ServerConfig): { auth: AuthOption, generatedToken?: string } | { refusal: string } {
+function chooseAuth (config: ServerConfig, oauth: OAuthOptions | undefined): { auth: AuthOption, generatedToken?: string } | { refusal: string } {
   if (config.noAuth) return { auth: false }
-  if (config.oauth !== undefined) return { auth: config.tokens.length > 0 ? { tokens: config.tokens, oauth: config.oauth } : { oauth: config.oauth } }
+  if (oauth !== undefined) return { auth: config.tokens.length > 0 ? { tokens: config.tokens, oauth } : { oauth } }
   if (config.tokens.length > 0) return { auth: { tokens: config.tokens } }
   if (isLoopback(config.host)) {
     const token = generateKey()
@@ -34,22 +36,18 @@ function requestForLog (request: FastifyRequest): Record<string, unknown> {
   }
 }
 
-/** The guards and limits of the server's config, as plugin options (the unset ones left to the plugin's defaults). */
-function limitOptions (config: ServerConfig): Partial<McpPluginOptions> {
-  const options: Partial<McpPluginOptions> = {
-    bodyLimit: config.bodyLimit,
-    toolTimeoutMs: config.toolTimeoutMs,
-    authFailureLogLevel: config.authFailureLogLevel as McpPluginOptions['authFailureLogLevel']
-  }
-  if (config.allowedHosts !== undefined) options.allowedHosts = config.allowedHosts
-  if (config.allowedOrigins !== undefined) options.allowedOrigins = config.allowedOrigins
-  if (config.maxSessionsPerIdentity !== undefined) options.maxSessionsPerIdentity = config.maxSessionsPerIdentity
-  if (config.requestStateSecret !== undefined) options.requestStateSecret = config.requestStateSecret
-  return options
+function authMode (auth: AuthOption): string {
+  if (auth === false) return 'off'
+  if (auth.oauth === undefined) return 'bearer'
+  return auth.tokens === undefined ? 'oauth' : 'bearer+oauth'
 }
 
 export async function startHttpServer (config: ServerConfig): Promise<void> {
-  const chosen = chooseAuth(config)
+  const oauth = oauthFromSettings(config)
+  if (config.noAuth && oauth !== undefined) {
+    throw new ConfigError('--no-auth contradicts MCP_OAUTH_ISSUER: unset the OAuth variables, or drop --no-auth to require tokens')
+  }
+  const chosen = chooseAuth(config, oauth)
   if ('refusal' in chosen) {
     process.stderr.write(chosen.refusal)
     process.exitCode = 1
@@ -63,14 +61,11 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
   const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
   const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({ ...app.mcp.status() }))
   await app.register(mcpPlugin, {
+    ...config.options,
     auth: chosen.auth,
     tools,
     resources: loaded?.resources,
-    prompts: loaded?.prompts,
-    routes: { sse: config.sse },
-    sse: { maxSessions: config.sseMaxSessions, idleTimeoutMs: config.sseIdleTimeoutMs, maxInFlight: config.sseMaxInFlight },
-    streamable: { sessions: config.stateful, maxSessions: config.statefulMaxSessions, idleTimeoutMs: config.statefulIdleTimeoutMs },
-    ...limitOptions(config)
+    prompts: loaded?.prompts
   })
 
   if (!isLoopback(config.host)) {
@@ -83,15 +78,9 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
   if (chosen.generatedToken !== undefined) {
     const port = (app.server.address() as { port: number }).port
     const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host
-    process.stderr.write(startupBanner(`http://${host}:${port}`, chosen.generatedToken, config.sse))
+    process.stderr.write(startupBanner(`http://${host}:${port}`, chosen.generatedToken, config.options.routes.sse))
   }
-  app.log.info({ address, sse: config.sse, stateful: config.stateful, auth: authMode(chosen.auth) }, 'MCP server listening')
-}
-
-function authMode (auth: AuthOption): string {
-  if (auth === false) return 'off'
-  if (auth.oauth === undefined) return 'bearer'
-  return auth.tokens === undefined ? 'oauth' : 'bearer+oauth'
+  app.log.info({ address, sse: config.options.routes.sse, stateful: config.options.streamable.sessions, auth: authMode(chosen.auth) }, 'MCP server listening')
 }
 
 /** Listens, or explains in one line why it cannot (a busy port, an address this machine does not have). */

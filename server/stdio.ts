@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import { createDispatcher, PACKAGE_NAME, PACKAGE_VERSION, type AnyTool } from '../plugin/core.js'
-import { serveStdio } from '../plugin/transports/stdio.js'
+import { serveStdio } from '../plugin/transports/stdio/stdio-server.js'
 import type { ServerConfig } from './config.js'
 import { createBuiltinTools } from './builtin-tools.js'
 import { loadTools } from './load-tools.js'
@@ -19,8 +19,8 @@ export async function startStdioServer (config: ServerConfig): Promise<void> {
     transports: { stdio: true }
   }))
   const dispatcher = createDispatcher({
-    info: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, tools, resources: loaded?.resources, prompts: loaded?.prompts, toolTimeoutMs: config.toolTimeoutMs,
-    requestStateSecret: config.requestStateSecret
+    info: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, tools, resources: loaded?.resources, prompts: loaded?.prompts, toolTimeoutMs: config.options.toolTimeoutMs,
+    requestStateSecret: config.options.requestStateSecret
   })
   const server = serveStdio({ dispatcher, log })
   log.info({ tools: dispatcher.tools.size }, 'MCP server on stdio')

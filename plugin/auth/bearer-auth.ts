@@ -6,13 +6,6 @@ import { createTokenMatcher, sameSecret } from './token-matcher.js'
 import { oauthRefusals, STATIC_REFUSALS, type AuthRefusal } from './auth-refusals.js'
 import type { TokenAuthority } from './token-authority.js'
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The caller, once the MCP bearer auth has accepted the request; null when auth is off. */
-    mcpAuth: AuthIdentity | null
-  }
-}
-
 type Refusal = 'missing' | 'scheme'
 
 const BEARER = /^Bearer[ \t]+([^ \t]+)[ \t]*$/i
