@@ -1,5 +1,7 @@
 import { before, describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -152,6 +154,26 @@ describe('node server OAuth configuration', () => {
     assert.equal(response.status, 503)
     assert.ok(response.headers.get('retry-after') !== null)
     assert.equal(server.child.exitCode, null, 'still running')
+  })
+
+  test('static-token users load none of the OAuth code; OAuth mode loads it', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-oauth-loads-'))
+    t.after(() => { rmSync(dir, { recursive: true, force: true }) })
+    const hook = join(REPO_ROOT, 'dist', 'test', 'fixtures', 'record-loads.js')
+    const loads = async (name: string, env: Record<string, string>): Promise<string[]> => {
+      const record = join(dir, name)
+      const server = await spawnServer(t, ['--tools', OAUTH_TOOLS], { ...env, NODE_OPTIONS: `--import=${hook}`, RECORD_LOADS_FILE: record })
+      const response = await post(`${server.baseUrl}/mcp`, rpc('tools/call', { name: 'profile', arguments: {} }), { authorization: 'Bearer static-token-0123456789' })
+      assert.ok(response.status === 200 || response.status === 401)
+      return readFileSync(record, 'utf8').split('\n')
+    }
+    const jose = (line: string): boolean => line.includes('/node_modules/jose/')
+    const staticOnly = await loads('static.txt', { MCP_TOKEN: 'static-token-0123456789' })
+    assert.ok(staticOnly.some((line) => line.includes('/node_modules/fastify/')), 'the hooks saw Fastify load (sanity check)')
+    assert.deepEqual(staticOnly.filter(jose), [], 'no jose with static tokens')
+    const port = await freePort()
+    const withOAuth = await loads('oauth.txt', { MCP_OAUTH_ISSUER: as.issuer, MCP_RESOURCE_URL: `http://127.0.0.1:${port}/mcp` })
+    assert.ok(withOAuth.some(jose), 'jose is loaded in OAuth mode')
   })
 
   test('MCP_TOKEN and OAuth together: the static token is accepted, and no token is generated', async (t) => {
