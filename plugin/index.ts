@@ -150,5 +150,7 @@ const plugin: FastifyPluginAsync<McpPluginOptions> = fp(mcpPlugin, { name: 'fast
 export default plugin
 export { plugin as mcpPlugin }
 export * from './core.js'
-export type { McpPluginOptions, AuthOption, VerifyToken, NamedToken, McpConfig } from './options.js'
+export type { McpPluginOptions, AuthOption, AuthMethods, VerifyToken, NamedToken, McpConfig } from './options.js'
+export type { OAuthOptions } from './auth/oauth/oauth-options.js'
+export type { OAuthIdentity } from './auth/oauth/oauth-identity.js'
 export type { McpStatus } from './status.js'

@@ -137,11 +137,7 @@ export interface NamedToken {
   id: string
 }
 
-/**
- * Ways a bearer token may be accepted, any combination of them (a CI bot on a static token, people through the
- * identity provider): the static tokens are matched first, then the verify function is asked, then OAuth.
- */
-export interface AuthMethods {
+interface AuthMethodFields {
   /** Static tokens: strings, or `{ token, id }` to name identities (several tokens may share an id). */
   tokens?: ReadonlyArray<string | NamedToken>
   /** Your own check of a token. */
@@ -149,6 +145,16 @@ export interface AuthMethods {
   /** Access tokens from an OAuth 2.1 authorization server, with per-tool scopes (docs/oauth.md). */
   oauth?: OAuthOptions
 }
+
+/**
+ * Ways a bearer token may be accepted, at least one, any combination of them (a CI bot on a static token, people
+ * through the identity provider): the static tokens are matched first, then the verify function is asked, then OAuth.
+ */
+export type AuthMethods = AuthMethodFields & (
+  | { tokens: ReadonlyArray<string | NamedToken> }
+  | { verify: VerifyToken }
+  | { oauth: OAuthOptions }
+)
 
 export type AuthOption = false | AuthMethods
 

@@ -2,7 +2,8 @@ import http from 'node:http'
 import { after } from 'node:test'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose'
-import Provider, { type Adapter, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import { createStore } from './oidc-memory-store.js'
 
 /** The scopes the test resource server knows; what a test asks for and what the consent grants. */
 export const RESOURCE_SCOPES = ['mcp:tools', 'notes:read', 'deploy:write', 'admin']
@@ -47,54 +48,6 @@ export interface AuthorizationServer {
   setDown: (down: boolean) => void
   /** How many times each path was requested, e.g. `/jwks`. */
   hits: Map<string, number>
-}
-
-/**
- * oidc-provider's storage, kept outside the provider so that a rebuilt provider (key rotation) finds the clients,
- * grants and sessions of the previous one. In memory; entries expire as oidc-provider asks.
- */
-function createStore (): (model: string) => Adapter {
-  const entries = new Map<string, { payload: AdapterPayload, expiresAt: number }>()
-  const byGrant = new Map<string, Set<string>>()
-  const read = (key: string): AdapterPayload | undefined => {
-    const entry = entries.get(key)
-    if (entry === undefined) return undefined
-    if (entry.expiresAt <= Date.now()) {
-      entries.delete(key)
-      return undefined
-    }
-    return entry.payload
-  }
-  const find = (predicate: (payload: AdapterPayload) => boolean, model: string): AdapterPayload | undefined => {
-    for (const [key] of entries) {
-      if (!key.startsWith(`${model}:`)) continue
-      const payload = read(key)
-      if (payload !== undefined && predicate(payload)) return payload
-    }
-    return undefined
-  }
-  return (model) => ({
-    async upsert (id, payload, expiresIn) {
-      const key = `${model}:${id}`
-      // Like most identity providers, the scope a client registered with does not cap what it may ask for later
-      // (MCP clients register with the scope of their first challenge, then step up).
-      if (model === 'Client') delete payload.scope
-      entries.set(key, { payload, expiresAt: expiresIn === undefined ? Infinity : Date.now() + expiresIn * 1000 })
-      if (payload.grantId !== undefined) byGrant.set(payload.grantId, (byGrant.get(payload.grantId) ?? new Set()).add(key))
-    },
-    async find (id) { return read(`${model}:${id}`) },
-    async findByUid (uid) { return find((payload) => payload.uid === uid, model) },
-    async findByUserCode (userCode) { return find((payload) => payload.userCode === userCode, model) },
-    async consume (id) {
-      const payload = read(`${model}:${id}`)
-      if (payload !== undefined) payload.consumed = Math.floor(Date.now() / 1000)
-    },
-    async destroy (id) { entries.delete(`${model}:${id}`) },
-    async revokeByGrantId (grantId) {
-      for (const key of byGrant.get(grantId) ?? []) entries.delete(key)
-      byGrant.delete(grantId)
-    }
-  })
 }
 
 export async function createSigningKey (kid: string): Promise<SigningKey> {
