@@ -48,7 +48,7 @@ export function createOutageLog (log: Logger, issuer: string): OutageLog {
 export async function fetchJson (url: string, timeoutMs: number, init: RequestInit = {}): Promise<{ status: number, body: unknown }> {
   let response: Response
   try {
-    response = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) })
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
   } catch (error) {
     throw new IdpUnavailableError(`${new URL(url).origin} did not answer: ${describeFailure(error)}`, { cause: error })
   }
