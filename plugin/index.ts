@@ -167,3 +167,4 @@ export type { McpPluginOptions, AuthOption, AuthMethods, VerifyToken, NamedToken
 export type { OAuthOptions } from './auth/oauth/oauth-options.js'
 export type { OAuthIdentity } from './auth/oauth/oauth-identity.js'
 export type { McpStatus } from './status.js'
+export { redactUrl, requestLogSerializer } from './transports/http/redact-url.js'

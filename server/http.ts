@@ -1,5 +1,5 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import mcpPlugin, { type AnyTool, type AuthOption } from '../plugin/index.js'
+import Fastify, { type FastifyInstance } from 'fastify'
+import mcpPlugin, { redactUrl, requestLogSerializer, type AnyTool, type AuthOption } from '../plugin/index.js'
 import type { OAuthOptions } from '../plugin/auth/oauth/oauth-options.js'
 import { generateKey } from './generate-key.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
@@ -25,17 +25,6 @@ function chooseAuth (config: ServerConfig, oauth: OAuthOptions | undefined): { a
   }
 }
 
-/** Fastify's request log fields, with the value of an `access_token` in the URL (a client's mistake) masked. */
-function requestForLog (request: FastifyRequest): Record<string, unknown> {
-  return {
-    method: request.method,
-    url: request.url.replace(/([?&]access_token=)[^&]*/g, '$1[redacted]'),
-    host: request.host,
-    remoteAddress: request.ip,
-    remotePort: request.socket?.remotePort
-  }
-}
-
 function authMode (auth: AuthOption): string {
   if (auth === false) return 'off'
   if (auth.oauth === undefined) return 'bearer'
@@ -54,9 +43,16 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     return
   }
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], serializers: { req: requestForLog } },
+    // A client may put its token in the query string: no log line shows a query string but the SSE sessionId.
+    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], serializers: { req: requestLogSerializer } },
     forceCloseConnections: 'idle',
     schemaController: { compilersFactory: schemaCompilersOnFirstUse }
+  })
+  // Fastify's own not-found handler logs and echoes the URL with its query string.
+  app.setNotFoundHandler(function notFound (request, reply) {
+    const route = `${request.method}:${redactUrl(request.url)}`
+    request.log.info(`Route ${route} not found`)
+    void reply.code(404).send({ error: 'Not Found', message: `Route ${route} not found`, statusCode: 404 })
   })
   const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
   const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({ ...app.mcp.status() }))
