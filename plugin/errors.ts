@@ -14,7 +14,8 @@ export const configErrors = {
     new McpConfigError('MCP_ERR_OPTIONS', `Invalid mcpPlugin options: ${details}`),
   authRequired: () =>
     new McpConfigError('MCP_ERR_AUTH_REQUIRED',
-      'mcpPlugin needs an explicit "auth" option: { tokens: ["..."] }, { verify: async (token, request) => identity | null }, or false to serve without auth'),
+      'mcpPlugin needs an explicit "auth" option: { tokens: ["..."] }, { verify: async (token, request) => identity | null }, ' +
+      '{ oauth: { issuer, resource } } (any of them together), or false to serve without auth'),
   invalidDefinition: (kind: string, name: string, details: string) =>
     new McpConfigError('MCP_ERR_DEFINITION', `Invalid ${kind} "${name}": ${details}`),
   duplicateDefinition: (kind: string, name: string) =>

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from '
 import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js'
 import { resolveOptions, type McpPluginOptions } from './options.js'
 import { createLifecycle } from './lifecycle.js'
-import { createBearerAuth } from './auth/bearer-auth.js'
+import { createAccessChecks } from './auth/access-checks.js'
 import { createRebindingGuard } from './guards/dns-rebinding.js'
 import { healthRoutes } from './health/health-routes.js'
 import { streamableHttpRoutes } from './transports/streamable-http/routes.js'
@@ -129,7 +129,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     await app.register(healthRoutes, { prefix, status, sseStatus })
   }
 
-  const bearerAuth = auth === false ? undefined : createBearerAuth(auth, config.authFailureLogLevel)
+  const access = await createAccessChecks(app, { auth, tools, resources, prompts, prefix, config })
+  const bearerAuth = access.bearerAuth
   await app.register(async function mcpRoutes (routes) {
     routes.setErrorHandler(jsonRpcErrorHandler)
     const passesGuard = createRebindingGuard(app, config)
@@ -139,6 +140,11 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
       if (bearerAuth === undefined) done()
       else bearerAuth(request, reply, done)
     })
+    // Only when a tool, resource or prompt declares scopes: otherwise no hook at all.
+    if (access.scopeGuard !== undefined) {
+      routes.addHook('onRequest', access.scopeGuard.onRequest)
+      routes.addHook('preHandler', access.scopeGuard.preHandler)
+    }
     const bodyLimit = config.bodyLimit
     if (bodyLimit !== undefined) routes.addHook('onRoute', (route) => { route.bodyLimit ??= bodyLimit })
     if (config.routes.streamableHttp) await routes.register(streamableHttpRoutes, { leg })
@@ -158,6 +164,8 @@ const plugin: FastifyPluginAsync<McpPluginOptions> = fp(mcpPlugin, { name: 'fast
 export default plugin
 export { plugin as mcpPlugin }
 export * from './core.js'
-export type { McpPluginOptions, AuthOption, VerifyToken, NamedToken, McpConfig } from './options.js'
+export type { McpPluginOptions, AuthOption, AuthMethods, VerifyToken, NamedToken, McpConfig } from './options.js'
+export type { OAuthOptions } from './auth/oauth/oauth-options.js'
+export type { OAuthIdentity } from './auth/oauth/oauth-identity.js'
 export type { McpStatus } from './status.js'
 export { redactUrl, requestLogSerializer } from './transports/http/redact-url.js'

@@ -7,6 +7,7 @@ import type { AuthIdentity } from './protocol/identity.js'
 import type { AnyTool } from './tools/tool-definition.js'
 import type { AnyResource } from './resources/resource-definition.js'
 import type { AnyPrompt } from './prompts/prompt-definition.js'
+import type { OAuthOptions } from './auth/oauth/oauth-options.js'
 import { configErrors } from './errors.js'
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js'
 
@@ -171,10 +172,26 @@ export interface NamedToken {
   id: string
 }
 
-export type AuthOption =
-  | false
+interface AuthMethodFields {
+  /** Static tokens: strings, or `{ token, id }` to name identities (several tokens may share an id). */
+  tokens?: ReadonlyArray<string | NamedToken>
+  /** Your own check of a token. */
+  verify?: VerifyToken
+  /** Access tokens from an OAuth 2.1 authorization server, with per-tool scopes (docs/oauth.md). */
+  oauth?: OAuthOptions
+}
+
+/**
+ * Ways a bearer token may be accepted, at least one, any combination of them (a CI bot on a static token, people
+ * through the identity provider): the static tokens are matched first, then the verify function is asked, then OAuth.
+ */
+export type AuthMethods = AuthMethodFields & (
   | { tokens: ReadonlyArray<string | NamedToken> }
   | { verify: VerifyToken }
+  | { oauth: OAuthOptions }
+)
+
+export type AuthOption = false | AuthMethods
 
 type StreamableConfig = McpConfig['streamable']
 
@@ -209,28 +226,33 @@ export interface ResolvedOptions {
 
 const checkConfig = compileSchema(McpConfigSchema)
 
+function checkTokens (tokens: unknown): void {
+  if (!Array.isArray(tokens)) throw configErrors.invalidOptions('auth.tokens must be an array of tokens (strings or { token, id })')
+  if (tokens.length === 0) throw configErrors.invalidOptions('auth.tokens is empty: give at least one token, or auth: false to serve without auth')
+  for (const [index, entry] of tokens.entries()) {
+    const token: unknown = typeof entry === 'string' ? entry : entry?.token
+    if (typeof token !== 'string' || token.length === 0) {
+      throw configErrors.invalidOptions(`auth.tokens[${index}] must be a non-empty string or { token, id }`)
+    }
+    if (typeof entry !== 'string' && (typeof entry.id !== 'string' || entry.id === '')) {
+      throw configErrors.invalidOptions(`auth.tokens[${index}].id must be a non-empty string naming the identity`)
+    }
+  }
+}
+
+/** The shape of `auth`; `auth.oauth` is checked in full where the OAuth code is loaded (only when it is set). */
 function checkAuth (auth: unknown): AuthOption {
   if (auth === undefined) throw configErrors.authRequired()
   if (auth === false) return false
   if (typeof auth !== 'object' || auth === null) throw configErrors.authRequired()
-  if ('verify' in auth) {
-    if (typeof auth.verify !== 'function') throw configErrors.invalidOptions('auth.verify must be a function (token, request) => identity | null')
-    return auth as AuthOption
+  const { tokens, verify, oauth } = auth as Record<string, unknown>
+  if (tokens === undefined && verify === undefined && oauth === undefined) throw configErrors.authRequired()
+  if (tokens !== undefined) checkTokens(tokens)
+  if (verify !== undefined && typeof verify !== 'function') throw configErrors.invalidOptions('auth.verify must be a function (token, request) => identity | null')
+  if (oauth !== undefined && (typeof oauth !== 'object' || oauth === null)) {
+    throw configErrors.invalidOptions('auth.oauth must be an object: { issuer, resource, ... } (see docs/oauth.md)')
   }
-  if ('tokens' in auth && Array.isArray(auth.tokens)) {
-    if (auth.tokens.length === 0) throw configErrors.invalidOptions('auth.tokens is empty: give at least one token, or auth: false to serve without auth')
-    for (const [index, entry] of auth.tokens.entries()) {
-      const token: unknown = typeof entry === 'string' ? entry : entry?.token
-      if (typeof token !== 'string' || token.length === 0) {
-        throw configErrors.invalidOptions(`auth.tokens[${index}] must be a non-empty string or { token, id }`)
-      }
-      if (typeof entry !== 'string' && (typeof entry.id !== 'string' || entry.id === '')) {
-        throw configErrors.invalidOptions(`auth.tokens[${index}].id must be a non-empty string naming the identity`)
-      }
-    }
-    return auth as AuthOption
-  }
-  throw configErrors.authRequired()
+  return auth as AuthOption
 }
 
 /** Checks the caller's options and fills defaults, without touching the caller's object. */
