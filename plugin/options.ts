@@ -113,7 +113,16 @@ export const McpConfigSchema = Type.Object({
    */
   requestStateSecret: Type.Optional(Type.String({ minLength: 16 })),
   /** Level at which refused credentials are logged, with the reason and the client's address. */
-  authFailureLogLevel: Type.Union([LogLevel], { default: 'warn' })
+  authFailureLogLevel: Type.Union([LogLevel], { default: 'warn' }),
+  /** The route bridge: routes marked `config: { mcp: true }` served as tools (docs/route-bridge.md). */
+  bridge: Type.Object({
+    /**
+     * Headers copied from the MCP request onto every bridged call, by name (e.g. `accept-language`,
+     * `traceparent`). Never credentials (`authorization`, `cookie`): routes read the caller from
+     * `request.mcpBridge`. Default none.
+     */
+    forwardHeaders: Type.Array(Type.String({ minLength: 1 }), { default: [] })
+  }, { default: {}, additionalProperties: false })
 }, { additionalProperties: false })
 
 export type McpConfig = Static<typeof McpConfigSchema>
@@ -134,7 +143,7 @@ export type AuthOption =
 
 type StreamableConfig = McpConfig['streamable']
 
-export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable'>> {
+export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'bridge'>> {
   /** Bearer auth for the MCP routes, required: tokens, a verify function, or `false` to serve without auth. */
   auth: AuthOption
   /** The tools to serve (see `defineTool`). */
@@ -146,6 +155,7 @@ export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'ss
   routes?: Partial<McpConfig['routes']>
   sse?: Partial<McpConfig['sse']>
   streamable?: Partial<Omit<StreamableConfig, 'eventStore'>> & { eventStore?: Partial<StreamableConfig['eventStore']> }
+  bridge?: Partial<McpConfig['bridge']>
 }
 
 export interface ResolvedOptions {

@@ -110,7 +110,8 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
       session: session.client,
       log: request.log,
       signal: session.signal,
-      notify: session.client.send
+      notify: session.client.send,
+      http: request
     }
     if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
     if (classified.kind === 'request') answer(session, classified.message, env)

@@ -77,7 +77,7 @@ export function createStatefulHandlers (
 
   function envFor (request: FastifyRequest, session: StreamableSession): CallEnv {
     // The session's signal, not the connection's: a client that drops a POST stream may come back for it.
-    return { transport: 'streamable-http', auth: request.mcpAuth ?? undefined, session: session.client, log: request.log, signal: session.signal }
+    return { transport: 'streamable-http', auth: request.mcpAuth ?? undefined, session: session.client, log: request.log, signal: session.signal, http: request }
   }
 
   async function startSession (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<FastifyReply> {
