@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import { createDispatcher, PACKAGE_NAME, PACKAGE_VERSION, type AnyTool } from '../plugin/core.js'
-import { serveStdio } from '../plugin/transports/stdio.js'
+import { serveStdio } from '../plugin/transports/stdio/stdio-server.js'
 import type { ServerConfig } from './config.js'
 import { createBuiltinTools } from './builtin-tools.js'
 import { loadTools } from './load-tools.js'

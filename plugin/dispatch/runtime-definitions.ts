@@ -1,4 +1,4 @@
-import type { ListKind } from '../protocol/notification-hub.js'
+import type { ListKind } from '../protocol/spec.js'
 import type { ToolRegistry } from '../tools/tool-registry.js'
 import type { AnyTool } from '../tools/tool-definition.js'
 import type { ResourceRegistry } from '../resources/resource-registry.js'

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCode, failure } from '../protocol/jsonrpc.js'
-import { rememberLast } from '../remember-last.js'
+import { rememberLast } from '../transports/http/remember-last.js'
 
 export interface RebindingGuardOptions {
   /** Host names (or host:port) the MCP routes answer to. Default: loopback names when bound to loopback, else any. */

@@ -5,8 +5,9 @@ import type {
 } from './spec.js'
 import type { Logger } from './logger.js'
 import type { CallEnv, HttpOrigin } from './call-env.js'
-import type { InputRequests, InputResponses } from './client-requests.js'
-import type { ListKind } from './notification-hub.js'
+import type { InputRequests, InputResponses } from './input-requests.js'
+import { passesLevel } from './logging-levels.js'
+import type { ListKind } from './spec.js'
 
 /** What handlers can ask of the server as a whole. */
 export interface ServerServices {
@@ -60,14 +61,6 @@ export interface HandlerContext {
   notifyResourceUpdated: (uri: string) => void
 }
 
-const LEVEL_ORDER: Record<LoggingLevel, number> = {
-  debug: 0, info: 1, notice: 2, warning: 3, error: 4, critical: 5, alert: 6, emergency: 7
-}
-
-export function isLoggingLevel (value: unknown): value is LoggingLevel {
-  return typeof value === 'string' && value in LEVEL_ORDER
-}
-
 function progressTokenOf (request: JsonRpcRequest): string | number | undefined {
   const meta = request.params?._meta
   if (typeof meta !== 'object' || meta === null) return undefined
@@ -118,8 +111,7 @@ class CallContext implements HandlerContext {
     const env = this.env
     if (env.notify === undefined || this.source.stopped) return
     if (env.inputRound !== undefined && env.logLevel === undefined) return
-    const threshold = env.logLevel ?? env.session?.logLevel
-    if (threshold !== undefined && LEVEL_ORDER[level] < LEVEL_ORDER[threshold]) return
+    if (!passesLevel(level, env.logLevel ?? env.session?.logLevel)) return
     const params: Record<string, unknown> = { level, data }
     if (logger !== undefined) params.logger = logger
     env.notify({ jsonrpc: '2.0', method: 'notifications/message', params })

@@ -27,3 +27,6 @@ export type {
   Tool,
   ToolAnnotations
 } from '@modelcontextprotocol/sdk/spec.types.js'
+
+/** The lists whose changes clients can be told about (`notifications/<kind>/list_changed`). */
+export type ListKind = 'tools' | 'prompts' | 'resources'

@@ -1,10 +1,10 @@
-import type { Dispatcher } from '../protocol/dispatcher.js'
+import type { Dispatcher } from '../dispatch/dispatcher.js'
 import type { Lifecycle } from '../lifecycle.js'
 import type { McpConfig } from '../options.js'
 import type { SessionStore } from '../sessions/session-store.js'
 import type { IdentityCap } from '../sessions/identity-cap.js'
-import type { SseSession } from './sse-session.js'
-import type { StreamableSession } from './streamable-session.js'
+import type { SseSession } from './legacy-sse/sse-session.js'
+import type { StreamableSession } from './streamable-http/streamable-session.js'
 
 /** The one small object every transport leg is registered with. */
 export interface LegContext {

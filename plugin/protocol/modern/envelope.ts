@@ -1,6 +1,6 @@
-import { isObjectValue, type JsonRpcRequest } from '../jsonrpc.js'
+import { ErrorCode, failure, isObjectValue, type JsonRpcFailure, type JsonRpcRequest } from '../jsonrpc.js'
 import type { ClientCapabilities, Implementation, LoggingLevel } from '../spec.js'
-import { isLoggingLevel } from '../handler-context.js'
+import { isLoggingLevel } from '../logging-levels.js'
 
 /** The revision that made MCP stateless: no initialize, the client's facts travel in every request's `_meta`. */
 export const MODERN_PROTOCOL_VERSION = '2026-07-28'
@@ -51,4 +51,16 @@ export function readEnvelope (request: JsonRpcRequest): ModernEnvelope | string 
     clientInfo: isObjectValue(clientInfo) ? clientInfo as unknown as Implementation : undefined,
     logLevel: isLoggingLevel(logLevel) ? logLevel : undefined
   }
+}
+
+/** Checks a request's `_meta` envelope: the 2026 revision's required keys and a version we speak. */
+export function checkEnvelope (request: JsonRpcRequest): ModernEnvelope | JsonRpcFailure {
+  const envelope = readEnvelope(request)
+  if (typeof envelope === 'string') return failure(request.id, ErrorCode.InvalidParams, `Invalid params: ${envelope}`)
+  if (!(MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(envelope.protocolVersion)) {
+    return failure(request.id, ModernErrorCode.UnsupportedVersion,
+      `Unsupported protocol version "${envelope.protocolVersion}": this server speaks ${MODERN_PROTOCOL_VERSIONS.join(', ')} (and the 2025 revisions through initialize)`,
+      { supported: [...MODERN_PROTOCOL_VERSIONS], requested: envelope.protocolVersion })
+  }
+  return envelope
 }

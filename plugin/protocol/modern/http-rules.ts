@@ -1,6 +1,5 @@
 import { failure, quoteValue, ErrorCode, type JsonRpcFailure, type JsonRpcRequest, type JsonRpcResponse } from '../jsonrpc.js'
-import { checkEnvelope } from './modern-dispatch.js'
-import { ModernErrorCode, type ModernEnvelope } from './envelope.js'
+import { checkEnvelope, ModernErrorCode, type ModernEnvelope } from './envelope.js'
 
 type Headers = Record<string, string | string[] | undefined>
 

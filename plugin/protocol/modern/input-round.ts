@@ -1,6 +1,6 @@
 import { ErrorCode, JsonRpcError, isObjectValue, quoteValue } from '../jsonrpc.js'
 import type { ClientCapabilities } from '../spec.js'
-import type { InputRequests, InputResponses } from '../client-requests.js'
+import type { InputRequests, InputResponses } from '../input-requests.js'
 import { ModernErrorCode } from './envelope.js'
 
 /** Thrown out of `ctx.elicit()` and friends when the answer is not in this round: the request ends input-required. */

@@ -1,0 +1,245 @@
+import {
+  ErrorCode, JsonRpcError, failure, success,
+  type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, quoteValue } from '../protocol/jsonrpc.js'
+import type { CallEnv } from '../protocol/call-env.js'
+import type { ClientSession } from '../protocol/client-session.js'
+import type { Implementation, ListKind, ServerCapabilities } from '../protocol/spec.js'
+import type { ServerServices } from '../protocol/handler-context.js'
+import { isLoggingLevel } from '../protocol/logging-levels.js'
+import { RequestCancelledError, errorMessage } from '../protocol/run-handler.js'
+import { negotiateLegacyVersion } from '../protocol/versions.js'
+import { ClientRequests } from './client-requests.js'
+import { NotificationHub } from './notification-hub.js'
+import { createToolRegistry, type ToolRegistry } from '../tools/tool-registry.js'
+import type { AnyTool } from '../tools/tool-definition.js'
+import { createResourceRegistry } from '../resources/resource-registry.js'
+import type { AnyResource } from '../resources/resource-definition.js'
+import { createPromptRegistry } from '../prompts/prompt-registry.js'
+import type { AnyPrompt } from '../prompts/prompt-definition.js'
+import { complete } from './complete.js'
+import { createModernDispatch } from './modern-dispatch.js'
+import { declaresModernEra } from '../protocol/modern/envelope.js'
+import { InputRequired } from '../protocol/modern/input-round.js'
+import { RequestStateSigner } from '../protocol/modern/request-state.js'
+import { createListenSink, acknowledgement, readListenFilters } from './listen-sink.js'
+import type { JsonRpcId } from '../protocol/jsonrpc.js'
+import { createRuntimeDefinitions, type RuntimeDefinitions } from './runtime-definitions.js'
+
+/** Everything the server offers, independent of any transport. */
+export interface McpServerDefinition {
+  info: Implementation
+  /** Sent to clients on initialize: how to use this server's tools. */
+  instructions?: string
+  tools: readonly AnyTool[]
+  resources?: readonly AnyResource[]
+  prompts?: readonly AnyPrompt[]
+  /** Default per-call timeout for handlers, in ms; 0 or undefined for none. */
+  toolTimeoutMs?: number
+  /**
+   * Secret that signs the `requestState` of 2026-era multi-round requests. Default: random per process, which
+   * is right for one instance; give every instance behind a load balancer the same secret.
+   */
+  requestStateSecret?: string
+}
+
+export interface Dispatcher extends RuntimeDefinitions {
+  readonly info: Implementation
+  readonly capabilities: ServerCapabilities
+  readonly tools: ToolRegistry
+  /**
+   * Answers one request: at once when its method answers synchronously, else through a promise. Undefined when
+   * the client cancelled it (no response is due). Never throws or rejects.
+   */
+  handleRequest: (request: JsonRpcRequest, env: CallEnv) => MaybePromise<JsonRpcResponse | undefined>
+  handleNotification: (notification: JsonRpcNotification, env: CallEnv) => void
+  /** A client's answer to one of our requests (sampling, elicitation, roots); false if nothing waited for it. */
+  handleResponse: (response: JsonRpcResponse, env: CallEnv) => boolean
+  /**
+   * Opens a 2026-era `subscriptions/listen` subscription: returns the acknowledgement to send first and the
+   * function that ends the subscription.
+   */
+  listen: (request: JsonRpcRequest, send: (notification: JsonRpcNotification) => void) => { acknowledgement: JsonRpcNotification, close: () => void }
+  /** Lets a session receive list-changed and resource-updated notifications; returns the detach function. */
+  attachSession: (session: ClientSession) => () => void
+  notifyListChanged: (kind: ListKind) => number
+  notifyResourceUpdated: (uri: string) => number
+}
+
+type Result = Record<string, unknown>
+export type MaybePromise<T> = T | Promise<T>
+type MethodHandler = (request: JsonRpcRequest, env: CallEnv) => Result | undefined | Promise<Result | undefined>
+
+const EMPTY_RESULT: Result = Object.freeze({}) as Result
+
+function requireUri (request: JsonRpcRequest): string {
+  const uri = request.params?.uri
+  if (typeof uri !== 'string' || uri === '') throw new JsonRpcError(ErrorCode.InvalidParams, `${request.method} needs "uri": the resource URI`)
+  return uri
+}
+
+export function createDispatcher (definition: McpServerDefinition): Dispatcher {
+  const hub = new NotificationHub()
+  const clientRequests = new ClientRequests()
+  const services: ServerServices = {
+    ask: async (env, _request, signal, requests) =>
+      env.inputRound !== undefined ? env.inputRound.ask(requests) : await clientRequests.ask(env, signal, requests),
+    notifyListChanged: (kind) => { hub.listChanged(kind) },
+    notifyResourceUpdated: (uri) => { hub.resourceUpdated(uri) }
+  }
+  const timeoutMs = definition.toolTimeoutMs
+  const tools = createToolRegistry(definition.tools, services, timeoutMs)
+  const resources = createResourceRegistry(definition.resources ?? [], services, timeoutMs)
+  const prompts = createPromptRegistry(definition.prompts ?? [], services, timeoutMs)
+
+  // Grows when resources or prompts are first added at run time: clients that connect afterwards see them.
+  const capabilities: ServerCapabilities = { tools: { listChanged: true }, logging: {} }
+
+  function initialize (request: JsonRpcRequest, env: CallEnv): Result {
+    const params = request.params ?? {}
+    if (typeof params.protocolVersion !== 'string') {
+      throw new JsonRpcError(ErrorCode.InvalidParams, 'initialize needs "protocolVersion": the MCP revision the client speaks, e.g. "2025-11-25"')
+    }
+    const protocolVersion = negotiateLegacyVersion(params.protocolVersion)
+    const session = env.session
+    if (session !== undefined) {
+      session.protocolVersion = protocolVersion
+      session.clientInfo = params.clientInfo as Implementation | undefined
+      session.clientCapabilities = params.capabilities as Record<string, unknown> | undefined
+    }
+    const result: Result = { protocolVersion, capabilities, serverInfo: definition.info }
+    if (definition.instructions !== undefined) result.instructions = definition.instructions
+    return result
+  }
+
+  function setLogLevel (request: JsonRpcRequest, env: CallEnv): Result {
+    const level = request.params?.level
+    if (!isLoggingLevel(level)) {
+      throw new JsonRpcError(ErrorCode.InvalidParams,
+        'logging/setLevel needs "level": one of debug, info, notice, warning, error, critical, alert, emergency')
+    }
+    if (env.session !== undefined) env.session.logLevel = level
+    return EMPTY_RESULT
+  }
+
+  function subscription (subscribe: boolean): MethodHandler {
+    return (request, env) => {
+      const uri = requireUri(request)
+      const session = env.session
+      if (session === undefined) {
+        // Accepted as the spec's reference servers do, but a stateless request has nowhere to deliver updates.
+        env.log.debug({ uri }, `${request.method} without a session: no updates can be delivered (use stateful mode, SSE or stdio)`)
+        return EMPTY_RESULT
+      }
+      if (subscribe) session.subscriptions.add(uri)
+      else session.subscriptions.delete(uri)
+      return EMPTY_RESULT
+    }
+  }
+
+  const methods = new Map<string, MethodHandler>([
+    ['initialize', initialize],
+    ['ping', () => EMPTY_RESULT],
+    ['logging/setLevel', setLogLevel],
+    ['tools/list', () => tools.list()],
+    ['tools/call', (request, env) => tools.call(request, env) as Result | undefined | Promise<Result | undefined>]
+  ])
+
+  /** Serves resources or prompts: their methods, their capability, and completions for both. */
+  function enable (kind: 'resources' | 'prompts'): void {
+    if (capabilities[kind] !== undefined) return
+    if (kind === 'resources') {
+      capabilities.resources = { subscribe: true, listChanged: true }
+      methods.set('resources/list', () => resources.list())
+      methods.set('resources/templates/list', () => resources.listTemplates())
+      methods.set('resources/read', async (request, env) => await resources.read(request, env) as Result | undefined)
+      methods.set('resources/subscribe', subscription(true))
+      methods.set('resources/unsubscribe', subscription(false))
+    } else {
+      capabilities.prompts = { listChanged: true }
+      methods.set('prompts/list', () => prompts.list())
+      methods.set('prompts/get', async (request, env) => await prompts.get(request, env) as Result | undefined)
+    }
+    capabilities.completions = {}
+    methods.set('completion/complete', async (request) => await complete(request, prompts, resources))
+  }
+  if (resources.size > 0) enable('resources')
+  if (prompts.size > 0) enable('prompts')
+
+  const handleModern = createModernDispatch({
+    info: definition.info,
+    instructions: definition.instructions,
+    capabilities,
+    // Shared, not copied: methods enabled at run time are served in both eras. The 2026 dispatch refuses the
+    // methods that revision removed (its REMOVED_METHODS) before looking here.
+    methods,
+    signer: new RequestStateSigner(definition.requestStateSecret)
+  })
+
+  function respond (request: JsonRpcRequest, result: Result | undefined): JsonRpcResponse | undefined {
+    return result === undefined ? undefined : success(request.id, result)
+  }
+
+  function failed (request: JsonRpcRequest, env: CallEnv, error: unknown): JsonRpcResponse {
+    if (error instanceof JsonRpcError) return { jsonrpc: '2.0', id: request.id, error: error.toObject() }
+    if (error instanceof InputRequired) {
+      return failure(request.id, ErrorCode.InvalidRequest, 'This request needs input from the client; send it in the 2026-07-28 era or over a transport that carries server requests')
+    }
+    env.log.error({ err: error, method: request.method }, 'Request handler failed')
+    return failure(request.id, ErrorCode.InternalError, `Internal error while handling ${request.method}: ${errorMessage(error)}`)
+  }
+
+  // Not an async function: a method that answers synchronously (most tools) is answered with no promise at all.
+  function handleRequest (request: JsonRpcRequest, env: CallEnv): MaybePromise<JsonRpcResponse | undefined> {
+    if (declaresModernEra(request)) return handleModern(request, env)
+    const method = methods.get(request.method)
+    if (method === undefined) {
+      return failure(request.id, ErrorCode.MethodNotFound, `Method not found: ${quoteValue(request.method)}. This server implements: ${[...methods.keys()].join(', ')}`)
+    }
+    let result: ReturnType<MethodHandler>
+    try {
+      result = method(request, env)
+    } catch (error) {
+      return failed(request, env, error)
+    }
+    if (!(result instanceof Promise)) return respond(request, result)
+    return result.then((value) => respond(request, value), (error: unknown) => failed(request, env, error))
+  }
+
+  function handleNotification (notification: JsonRpcNotification, env: CallEnv): void {
+    if (notification.method === 'notifications/cancelled') {
+      const requestId = notification.params?.requestId
+      if (typeof requestId !== 'string' && typeof requestId !== 'number') return
+      env.session?.inFlight.get(requestId)?.abort(new RequestCancelledError(notification.params?.reason))
+    }
+  }
+
+  function attachSession (session: ClientSession): () => void {
+    return hub.add({
+      wantsListChanged: () => true,
+      wantsResourceUpdated: (uri) => session.subscriptions.has(uri),
+      send: (notification) => { session.send?.(notification) }
+    })
+  }
+
+  function listen (request: JsonRpcRequest, send: (notification: JsonRpcNotification) => void): { acknowledgement: JsonRpcNotification, close: () => void } {
+    const id: JsonRpcId = request.id
+    const filters = readListenFilters(request.params)
+    return { acknowledgement: acknowledgement(id, filters), close: hub.add(createListenSink(id, filters, send)) }
+  }
+
+  const runtime = createRuntimeDefinitions({ tools, resources, prompts, enable, listChanged: (kind) => hub.listChanged(kind) })
+
+  return {
+    ...runtime,
+    info: definition.info,
+    capabilities,
+    tools,
+    handleRequest,
+    handleNotification,
+    handleResponse: (response, env) => clientRequests.settle(response, env),
+    listen,
+    attachSession,
+    notifyListChanged: (kind) => hub.listChanged(kind),
+    notifyResourceUpdated: (uri) => hub.resourceUpdated(uri)
+  }
+}

@@ -1,0 +1,117 @@
+import { ErrorCode, JsonRpcError, failure, success, type JsonRpcRequest, type JsonRpcResponse, quoteValue } from '../protocol/jsonrpc.js'
+import type { CallEnv } from '../protocol/call-env.js'
+import type { Implementation, ServerCapabilities } from '../protocol/spec.js'
+import { errorMessage } from '../protocol/run-handler.js'
+import { checkEnvelope, META, MODERN_PROTOCOL_VERSIONS } from '../protocol/modern/envelope.js'
+import { InputRequired, InputRound, readInputResponses } from '../protocol/modern/input-round.js'
+import type { RequestStateSigner } from '../protocol/modern/request-state.js'
+
+type Result = Record<string, unknown>
+export type MethodHandler = (request: JsonRpcRequest, env: CallEnv) => Result | undefined | Promise<Result | undefined>
+
+export interface ModernDispatchOptions {
+  info: Implementation
+  instructions: string | undefined
+  /** The 2025-era capabilities (they grow when resources or prompts are first added); the 2026 ones derive from them. */
+  capabilities: ServerCapabilities
+  /** The 2025 era's methods, live; those the 2026 revision removed are refused before a lookup. */
+  methods: ReadonlyMap<string, MethodHandler>
+  signer: RequestStateSigner
+}
+
+/**
+ * Methods whose results a client may cache, and for how long. Lists (and the capabilities in server/discover)
+ * can change at any moment (`fastify.mcp.addTool()` and the like), so none is fresh for longer than its answer:
+ * clients that want to know when to fetch again listen for list-changed notifications.
+ */
+const CACHE_HINTS: Record<string, { ttlMs: number, cacheScope: 'public' | 'private' }> = {
+  'server/discover': { ttlMs: 0, cacheScope: 'public' },
+  'tools/list': { ttlMs: 0, cacheScope: 'public' },
+  'prompts/list': { ttlMs: 0, cacheScope: 'public' },
+  'resources/list': { ttlMs: 0, cacheScope: 'public' },
+  'resources/templates/list': { ttlMs: 0, cacheScope: 'public' },
+  'resources/read': { ttlMs: 0, cacheScope: 'private' }
+}
+
+/** Methods that may need input from the client, and so may run in several rounds. */
+const MULTI_ROUND = new Set(['tools/call', 'prompts/get', 'resources/read'])
+
+const REMOVED_METHODS = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe', 'notifications/initialized'])
+
+function modernCapabilities (legacy: ServerCapabilities): ServerCapabilities {
+  const capabilities: ServerCapabilities = {}
+  if (legacy.tools !== undefined) capabilities.tools = { listChanged: true }
+  if (legacy.prompts !== undefined) capabilities.prompts = { listChanged: true }
+  if (legacy.resources !== undefined) capabilities.resources = { subscribe: true, listChanged: true }
+  if (legacy.completions !== undefined) capabilities.completions = {}
+  return capabilities
+}
+
+/**
+ * Serves 2026-07-28 requests: each stands alone with its client facts in `_meta`; results say their
+ * `resultType`; a handler that needs client input ends the round `input_required` with a signed `requestState`.
+ */
+export function createModernDispatch (options: ModernDispatchOptions): (request: JsonRpcRequest, env: CallEnv) => Promise<JsonRpcResponse | undefined> {
+  const { info, signer } = options
+  const serverMeta = { [META.serverInfo]: info }
+  const methods = options.methods
+  const discover: MethodHandler = () => {
+    const result: Result = { supportedVersions: [...MODERN_PROTOCOL_VERSIONS], capabilities: modernCapabilities(options.capabilities) }
+    if (options.instructions !== undefined) result.instructions = options.instructions
+    return result
+  }
+
+  function complete (request: JsonRpcRequest, result: Result): JsonRpcResponse {
+    const meta = typeof result._meta === 'object' && result._meta !== null ? { ...result._meta, ...serverMeta } : serverMeta
+    return success(request.id, { ...result, resultType: 'complete', ...CACHE_HINTS[request.method], _meta: meta })
+  }
+
+  function previousAnswers (request: JsonRpcRequest): Result {
+    const token = request.params?.requestState
+    if (token === undefined) return {}
+    const state = typeof token === 'string' ? signer.verify(token) as { m?: string, n?: unknown, a?: Result } | undefined : undefined
+    if (state === undefined || state.m !== request.method || state.n !== (request.params?.name ?? request.params?.uri)) {
+      throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid requestState: it was altered or belongs to another request; start the request again without it')
+    }
+    return state.a ?? {}
+  }
+
+  return async function handleModern (request, env) {
+    const envelope = checkEnvelope(request)
+    if ('jsonrpc' in envelope) return envelope
+    const method = request.method === 'server/discover' ? discover : REMOVED_METHODS.has(request.method) ? undefined : methods.get(request.method)
+    if (method === undefined) {
+      const why = REMOVED_METHODS.has(request.method) ? ' (removed in 2026-07-28)' : ''
+      return failure(request.id, ErrorCode.MethodNotFound, `Method not found: ${quoteValue(request.method)}${why}`)
+    }
+    try {
+      const multiRound = MULTI_ROUND.has(request.method)
+      const answers = multiRound ? { ...previousAnswers(request), ...readInputResponses(request.params?.inputResponses) } : {}
+      const round = new InputRound(answers as Record<string, Result>, envelope.clientCapabilities)
+      // Derived, not copied: the transport's env may be shared (stdio) or hold lazy getters (HTTP).
+      const call: CallEnv = Object.create(env)
+      call.clientCapabilities = envelope.clientCapabilities
+      call.clientInfo = envelope.clientInfo
+      call.logLevel = envelope.logLevel
+      call.inputRound = round
+      let result: Result | undefined
+      try {
+        result = await method(request, call)
+      } catch (error) {
+        if (!(error instanceof InputRequired)) throw error
+      }
+      if (round.needsInput) {
+        const requestState = signer.sign({ m: request.method, n: request.params?.name ?? request.params?.uri, a: round.used })
+        return success(request.id, { resultType: 'input_required', inputRequests: round.missing, requestState, _meta: serverMeta })
+      }
+      return result === undefined ? undefined : complete(request, result)
+    } catch (error) {
+      if (error instanceof JsonRpcError) {
+        const code = error.code === ErrorCode.ResourceNotFound ? ErrorCode.InvalidParams : error.code
+        return failure(request.id, code, error.message, error.data)
+      }
+      env.log.error({ err: error, method: request.method }, 'Request handler failed')
+      return failure(request.id, ErrorCode.InternalError, `Internal error while handling ${request.method}: ${errorMessage(error)}`)
+    }
+  }
+}

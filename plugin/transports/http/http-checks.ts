@@ -1,0 +1,44 @@
+import type { FastifyRequest } from 'fastify'
+import type { JsonRpcId } from '../../protocol/jsonrpc.js'
+import type { Lifecycle } from '../../lifecycle.js'
+import type { IdentityCap } from '../../sessions/identity-cap.js'
+import { refusals } from './refusals.js'
+
+/** While the host drains for shutdown, new MCP work is refused with 503 so clients retry elsewhere. */
+export function refuseWhileDraining (lifecycle: Lifecycle): void {
+  if (lifecycle.draining) throw refusals.draining()
+}
+
+/**
+ * A caller that already holds `maxSessionsPerIdentity` sessions gets 429 (its own sessions are the limit, not the
+ * server's capacity, which is 503) with Retry-After, and the refusal is logged with the identity.
+ */
+export function refuseOverIdentityCap (
+  cap: IdentityCap, request: FastifyRequest, rpcId: JsonRpcId | null = null
+): void {
+  const owner = request.mcpAuth
+  if (owner === null || cap.limit === undefined || !cap.reached(owner)) return
+  request.log.warn({ identity: owner.id, limit: cap.limit }, 'New session refused: the caller holds maxSessionsPerIdentity sessions')
+  throw refusals.identityCap(cap.limit, rpcId)
+}
+
+export function isJsonContentType (header: string | undefined): boolean {
+  if (header === undefined) return false
+  const semicolon = header.indexOf(';')
+  const type = (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase()
+  return type === 'application/json'
+}
+
+function accepts (accept: string, type: string, family: string): boolean {
+  return accept.includes(type) || accept.includes(family) || accept.includes('*/*')
+}
+
+/** Streamable HTTP POSTs must accept both JSON and event streams (a wildcard counts). */
+export function acceptsJsonAndEventStream (accept: string | undefined): boolean {
+  if (accept === undefined) return false
+  return accepts(accept, 'application/json', 'application/*') && accepts(accept, 'text/event-stream', 'text/*')
+}
+
+export function acceptsEventStream (accept: string | undefined): boolean {
+  return accept !== undefined && accepts(accept, 'text/event-stream', 'text/*')
+}

@@ -1,0 +1,71 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { success, type JsonRpcRequest } from '../../protocol/jsonrpc.js'
+import { HttpRequestEnv } from './request-env.js'
+import { declaresModernEra, MODERN_PROTOCOL_VERSION } from '../../protocol/modern/envelope.js'
+import { checkModernHttpRequest, checkParamHeaders, modernHttpStatus } from '../../protocol/modern/http-rules.js'
+import type { LegContext } from '../leg-context.js'
+import { PostAnswer } from './post-answer.js'
+
+/**
+ * A POST belongs to the 2026-07-28 era when it has no session and declares that era: `_meta` carries a protocol
+ * version (any: an unknown one is refused by that era's rules), or the header names 2026-07-28.
+ */
+export function isModernPost (request: FastifyRequest, message: JsonRpcRequest): boolean {
+  if (request.headers['mcp-session-id'] !== undefined) return false
+  return declaresModernEra(message) || request.headers['mcp-protocol-version'] === MODERN_PROTOCOL_VERSION
+}
+
+export interface ModernPostHandler {
+  post: (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest) => Promise<FastifyReply | undefined>
+  /** Ends every open `subscriptions/listen` stream (server closing). */
+  closeListens: () => void
+}
+
+/**
+ * 2026-07-28 requests on Streamable HTTP: the revision's header rules, statuses by error kind (404 for an unknown
+ * method, 400 for envelope errors), cancellation by closing the response, and `subscriptions/listen` streams.
+ */
+export function createModernPostHandler (leg: LegContext): ModernPostHandler {
+  const { dispatcher, lifecycle, config } = leg
+  const { maxBufferedBytes, keepAliveMs } = config.streamable
+  const listens = new Set<() => void>()
+
+  function listen (reply: FastifyReply, message: JsonRpcRequest, answer: PostAnswer): undefined {
+    const subscription = dispatcher.listen(message, answer.notify)
+    answer.notify(subscription.acknowledgement)
+    const end = (): void => {
+      if (!listens.delete(end)) return
+      subscription.close()
+      answer.finish(success(message.id, { resultType: 'complete' }))
+    }
+    listens.add(end)
+    reply.raw.once('close', () => {
+      if (listens.delete(end)) subscription.close()
+    })
+    return undefined
+  }
+
+  async function post (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<FastifyReply | undefined> {
+    const checked = checkModernHttpRequest(request.headers, message)
+    if ('jsonrpc' in checked) return await reply.code(400).send(checked)
+    if (message.method === 'tools/call' && typeof message.params?.name === 'string') {
+      const refused = checkParamHeaders(request.headers, message, dispatcher.tools.paramHeaders(message.params.name))
+      if (refused !== undefined) return await reply.code(400).send(refused)
+    }
+    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
+    if (message.method === 'subscriptions/listen') return listen(reply, message, answer)
+    const leave = lifecycle.enter()
+    try {
+      const response = await dispatcher.handleRequest(message, new HttpRequestEnv(request, reply, answer.notify))
+      if (response !== undefined) reply.code(modernHttpStatus(response))
+      return answer.finish(response)
+    } finally {
+      leave()
+    }
+  }
+
+  return {
+    post,
+    closeListens: () => { for (const end of [...listens]) end() }
+  }
+}
