@@ -24,6 +24,15 @@ declare module 'fastify' {
     /** Exposes the route as an MCP tool (fastify-mcp-host): `true`, or how the tool should look. */
     mcp?: boolean | McpRouteOptions
   }
+  // The OpenAPI fields the route bridge reads, typed as @fastify/swagger types them (so both merge).
+  interface FastifySchema {
+    /** The tool's default name (fastify-mcp-host), and the OpenAPI operation id. */
+    operationId?: string
+    /** The tool's default title (fastify-mcp-host). */
+    summary?: string
+    /** The tool's default description (fastify-mcp-host). */
+    description?: string
+  }
 }
 
 const ANNOTATION_HINTS = ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const
