@@ -172,7 +172,8 @@ export function mergeInputSchema (parts: RouteSchemaParts): MergedInput {
     }
     owners.set(argument, candidate)
     properties[argument] = schema
-    if (candidate.required) required.push(argument)
+    // A required field with a default may be left out: the defaults are filled in before the route runs.
+    if (candidate.required && !(isSchemaObject(schema) && 'default' in schema)) required.push(argument)
     targets.push({ argument, part: candidate.part, field: candidate.field })
     if (shape.kind === 'whole' && candidate.part === 'body') shape = { kind: 'whole', argument }
   }

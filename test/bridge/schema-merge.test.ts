@@ -146,6 +146,11 @@ const MERGES: MergeCase[] = [
     }
   },
   {
+    label: 'a required field with a default may be left out',
+    route: { url: '/todos', schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', default: 20 }, q: { type: 'string' } }, required: ['limit', 'q'] } } },
+    input: { type: 'object', properties: { limit: { type: 'integer', default: 20 }, q: { type: 'string' } }, required: ['q'], additionalProperties: false }
+  },
+  {
     label: 'a body that is a shared schema ($ref with #) is spread, its $id dropped',
     route: { method: 'POST', url: '/todos', schema: { body: { $ref: 'Todo#' } } },
     input: {

@@ -144,7 +144,6 @@ for (const transport of TRANSPORTS) {
           tag: { type: 'string' },
           limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 }
         },
-        required: ['limit'],
         additionalProperties: false
       })
       assert.deepEqual(list.outputSchema, { type: 'object', properties: { result: { type: 'array', items: TODO_SCHEMA } }, required: ['result'] })
