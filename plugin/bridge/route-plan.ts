@@ -38,7 +38,9 @@ function plain (schema: unknown): unknown {
 
 function onlyMethod (method: string | string[]): string {
   if (!Array.isArray(method)) return method
-  if (method.length === 1) return method[0]
+  // GET with its HEAD spelt out is still one GET.
+  const methods = method.includes('GET') ? method.filter((name) => name !== 'HEAD') : method
+  if (methods.length === 1) return methods[0]
   throw new SchemaProblem(`it answers several methods (${method.join(', ')}): mark a route with one method, so the tool has one meaning`)
 }
 

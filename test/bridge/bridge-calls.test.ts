@@ -8,6 +8,10 @@ import mcpPlugin, { defineTool, McpConfigError, type McpPluginOptions, type McpB
 import { planRoute } from '../../plugin/bridge/route-plan.js'
 import { createRouteTool } from '../../plugin/bridge/route-tool.js'
 import { MAX_ERROR_BODY } from '../../plugin/bridge/route-call.js'
+import { serveStdio } from '../../plugin/transports/stdio/stdio-server.js'
+import { silentLogger } from '../../plugin/protocol/logger.js'
+import { PassThrough } from 'node:stream'
+import { once } from 'node:events'
 
 const TOKEN = 'bridge-calls-token'
 
@@ -233,6 +237,20 @@ describe('what a bridged route receives', () => {
     const bridge = ((await client.callTool({ name: 'get_mirror', arguments: {} })).structuredContent as any).bridge as McpBridgeCall
     assert.equal(bridge.tool, 'get_mirror')
     assert.equal(bridge.auth, undefined)
+  })
+
+  test('over stdio (the app\'s dispatcher served with serveStdio) the route runs with transport stdio and no identity', async (t) => {
+    const { app } = await build(t, (app) => { mirror(app, '/mirror/:id') })
+    await app.ready()
+    const input = new PassThrough()
+    const output = new PassThrough()
+    const server = serveStdio({ dispatcher: app.mcp.dispatcher, input, output, log: silentLogger })
+    t.after(async () => { input.end(); await server.closed })
+    input.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_mirror_by_id', arguments: { id: '7' } } })}\n`)
+    const [line] = await once(output, 'data') as [Buffer]
+    const seen = JSON.parse(line.toString()).result.structuredContent
+    assert.deepEqual(seen.bridge, { tool: 'get_mirror_by_id', transport: 'stdio', requestId: 1 })
+    assert.deepEqual(seen.params, { id: '7' })
   })
 
   test('request.mcpBridge is null for a network request whatever it sends, and for an inject made by the route', async (t) => {

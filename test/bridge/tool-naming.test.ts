@@ -31,6 +31,12 @@ describe('tool names', () => {
     })
   }
 
+  test('a route for GET and HEAD is the GET tool', () => {
+    const planned = planRoute({ method: ['GET', 'HEAD'], url: '/todos', schema: {}, config: { mcp: true }, constraints: undefined, streamingOption: undefined, sharedSchemas: () => ({}) }, [], {})
+    assert.equal(planned.method, 'GET')
+    assert.equal(planned.name, 'get_todos')
+  })
+
   test('a very long URL still gives a name of at most 128 characters', () => {
     const name = plan('GET', `/${'segment/'.repeat(30)}end`).name
     assert.ok(name.length <= 128 && /^[a-z0-9_]+$/.test(name), name)
