@@ -189,6 +189,11 @@ const MERGES: MergeCase[] = [
     input: { type: 'object', properties: { due: { type: 'string', format: 'date' } }, additionalProperties: false }
   },
   {
+    label: 'a $ref to an $anchor',
+    route: { method: 'POST', url: '/todos', schema: { body: { type: 'object', $defs: { p: { $anchor: 'priority', type: 'string', enum: ['low', 'high'] } }, properties: { priority: { $ref: '#priority' } } } } },
+    input: { type: 'object', properties: { priority: { type: 'string', enum: ['low', 'high'] } }, additionalProperties: false }
+  },
+  {
     label: 'nested objects and arrays of objects keep every keyword',
     route: {
       method: 'POST',
