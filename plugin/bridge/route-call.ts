@@ -19,6 +19,11 @@ export interface BridgeRuntime {
 export const MAX_ERROR_BODY = 2000
 const ACCEPT = 'application/json, text/plain;q=0.9, */*;q=0.1'
 const USER_AGENT = 'fastify-mcp-host-bridge'
+/**
+ * The route's request.ip when the MCP request's address is unknown (its connection already gone): not loopback,
+ * which inject would otherwise claim and a hook trusting local callers would believe.
+ */
+const UNKNOWN_ADDRESS = '0.0.0.0'
 
 interface RequestParts {
   params: Record<string, unknown>
@@ -156,8 +161,9 @@ export async function callRoute (
     headers: requestHeaders(runtime, ctx, parts.headers, parts.body !== undefined),
     Request: call.requestClass()
   }
-  const address = httpOriginOf(ctx)?.ip
-  if (address !== undefined) options.remoteAddress = address
+  // Without an HTTP origin (stdio) the caller is the local process that started us: inject's loopback is right.
+  const origin = httpOriginOf(ctx)
+  if (origin !== undefined) options.remoteAddress = origin.ip ?? UNKNOWN_ADDRESS
   if (parts.body !== undefined) options.payload = JSON.stringify(parts.body)
   const response = await runtime.app.inject(options)
   const status = response.statusCode

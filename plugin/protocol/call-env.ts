@@ -11,8 +11,8 @@ import type { Logger } from './logger.js'
  */
 export interface HttpOrigin {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
-  /** The client's address, as Fastify's `request.ip` gives it (its `trustProxy` setting included). */
-  readonly ip: string
+  /** The client's address, as Fastify's `request.ip` gives it (its `trustProxy` setting included); undefined once the connection is gone. */
+  readonly ip: string | undefined
 }
 
 /** What a transport tells the dispatcher about one incoming message. */

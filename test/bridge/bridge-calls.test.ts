@@ -10,6 +10,7 @@ import { createRouteTool } from '../../plugin/bridge/route-tool.js'
 import { MAX_ERROR_BODY } from '../../plugin/bridge/route-call.js'
 import { serveStdio } from '../../plugin/transports/stdio/stdio-server.js'
 import { silentLogger } from '../../plugin/protocol/logger.js'
+import type { CallEnv } from '../../plugin/protocol/call-env.js'
 import { PassThrough } from 'node:stream'
 import { once } from 'node:events'
 
@@ -202,6 +203,19 @@ describe('what a bridged route receives', () => {
     const { client } = await start(t, (app) => { mirror(app, '/mirror') }, {}, { trustProxy: true }, { 'x-forwarded-for': '203.0.113.7' })
     const seen = (await client.callTool({ name: 'get_mirror', arguments: {} })).structuredContent as any
     assert.equal(seen.ip, '203.0.113.7')
+  })
+
+  test('an MCP request whose address is gone gives a non-loopback request.ip; stdio keeps loopback', async (t) => {
+    const { app } = await build(t, (app) => { mirror(app, '/mirror') })
+    await app.ready()
+    const ipFor = async (http: CallEnv['http']): Promise<string> => {
+      const env: CallEnv = { transport: http === undefined ? 'stdio' : 'sse', auth: undefined, session: undefined, log: silentLogger, http }
+      const response = await app.mcp.dispatcher.handleRequest({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_mirror', arguments: {} } }, env) as any
+      return response.result.structuredContent.ip
+    }
+    assert.equal(await ipFor({ headers: {}, ip: undefined }), '0.0.0.0')
+    assert.equal(await ipFor({ headers: {}, ip: '198.51.100.4' }), '198.51.100.4')
+    assert.equal(await ipFor(undefined), '127.0.0.1')
   })
 
   test('arguments land in the path (encoded), the query string (lists repeated), opted-in headers and the body', async (t) => {
