@@ -1,20 +1,19 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyPluginOptions } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from 'fastify'
 import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js'
 import { resolveOptions, type McpPluginOptions } from './options.js'
 import { createLifecycle } from './lifecycle.js'
 import { createBearerAuth } from './auth/bearer-auth.js'
 import { createRebindingGuard } from './guards/dns-rebinding.js'
 import { healthRoutes } from './health/health-routes.js'
-import { createMemorySessionStore } from './sessions/memory-session-store.js'
-import { createIdentityCap } from './sessions/identity-cap.js'
 import { streamableHttpRoutes } from './transports/streamable-http/routes.js'
 import { legacySseRoutes } from './transports/legacy-sse/routes.js'
 import { jsonRpcErrorHandler } from './transports/http/json-rpc-error-handler.js'
 import type { LegContext } from './transports/leg-context.js'
-import type { SseSession } from './transports/legacy-sse/sse-session.js'
-import type { StreamableSession } from './transports/streamable-http/streamable-session.js'
+import { createSessionBackends } from './session-backends.js'
+import { joinCluster } from './cluster/join-cluster.js'
 import type { McpStatus } from './status.js'
+import type { AuthIdentity } from './protocol/identity.js'
 import type { AnyTool } from './tools/tool-definition.js'
 import type { AnyResource } from './resources/resource-definition.js'
 import type { AnyPrompt } from './prompts/prompt-definition.js'
@@ -33,10 +32,13 @@ export interface McpHost {
    * flight have finished or `graceMs` has passed, after ending every open stream. Call it before `app.close()`.
    */
   drain: (graceMs?: number) => Promise<void>
-  /** Tells every connected client that subscribed that a list changed; returns how many were told. */
-  notifyListChanged: (kind: 'tools' | 'prompts' | 'resources') => number
-  /** Tells every client subscribed to `uri` that the resource changed; returns how many were told. */
-  notifyResourceUpdated: (uri: string) => number
+  /**
+   * Tells every connected client that a list changed; resolves with how many were told (in a cluster: the clients
+   * of this replica's streams and every stateful session; other replicas tell their own streams' clients).
+   */
+  notifyListChanged: (kind: 'tools' | 'prompts' | 'resources') => Promise<number>
+  /** Tells every client subscribed to `uri` that the resource changed; resolves with how many were told (as above). */
+  notifyResourceUpdated: (uri: string) => Promise<number>
   /**
    * Adds a tool while the server runs; clients are told the list changed (one notification for the changes made
    * in one go). An invalid definition or a name already taken throws McpConfigError and changes nothing.
@@ -63,41 +65,50 @@ declare module 'fastify' {
   interface FastifyInstance {
     mcp: McpHost
   }
+  interface FastifyRequest {
+    /** The caller, once the MCP bearer auth has accepted the request; null when auth is off. */
+    mcpAuth: AuthIdentity | null
+  }
 }
 
 const DEFAULT_DRAIN_GRACE_MS = 10_000
 
-async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & FastifyPluginOptions): Promise<void> {
-  const { config, auth, tools, resources, prompts } = resolveOptions(options)
+async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Promise<void> {
+  const { config, redis, auth, tools, resources, prompts } = resolveOptions(options)
   // fastify-plugin leaves the register prefix to us: the routes are registered in children that take it.
-  const prefix: string | undefined = options.prefix
+  const prefix = (options as FastifyPluginOptions).prefix as string | undefined
   const forwardHeaders = checkForwardHeaders(config.bridge.forwardHeaders)
   // The route bridge sees routes through onRoute, so only those registered after this point.
   const routesBefore = app.printRoutes() !== '(empty tree)'
   const routeCollector = createRouteCollector()
   app.addHook('onRoute', routeCollector.onRoute)
   const startedAt = Date.now()
+  const backends = await createSessionBackends(config, redis, app.log)
+  const { broker, sseSessions, statefulSessions } = backends
   const dispatcher = createDispatcher({
     info: config.serverInfo, instructions: config.instructions, tools, resources, prompts, toolTimeoutMs: config.toolTimeoutMs,
-    requestStateSecret: config.requestStateSecret
+    requestStateSecret: config.requestStateSecret,
+    origin: broker.replica,
+    forwardAnswer: (origin, response, answerer) => {
+      broker.notify(origin, { kind: 'client-answer', response, answerer }).catch((error: unknown) => {
+        app.log.warn({ err: error }, 'A client\'s answer could not be forwarded to the replica that asked for it')
+      })
+    }
   })
+  if (backends.cluster !== undefined) joinCluster(dispatcher, broker, app.log)
   const lifecycle = createLifecycle()
-  const sseSessions = config.routes.sse
-    ? createMemorySessionStore<SseSession>({
-      maxSessions: config.sse.maxSessions,
-      idleTimeoutMs: config.sse.idleTimeoutMs,
-      onPrune: (session) => { app.log.info({ sessionId: session.id }, 'SSE session pruned after idle timeout') }
-    })
-    : undefined
-  const streamableSessions = config.routes.streamableHttp && config.streamable.sessions
-    ? createMemorySessionStore<StreamableSession>({
-      maxSessions: config.streamable.maxSessions,
-      idleTimeoutMs: config.streamable.idleTimeoutMs,
-      onPrune: (session) => { app.log.info({ sessionId: session.id }, 'Streamable HTTP session ended after idle timeout') }
-    })
-    : undefined
-  const identityCap = createIdentityCap(config.maxSessionsPerIdentity, [sseSessions, streamableSessions])
-  const leg: LegContext = { dispatcher, lifecycle, config, sseSessions, streamableSessions, identityCap }
+  if (sseSessions !== undefined) lifecycle.onEndStreams(() => { sseSessions.closeAll('shutdown') })
+  const leg: LegContext = {
+    dispatcher,
+    lifecycle,
+    config,
+    sseSessions,
+    sseDirectory: backends.sseDirectory,
+    statefulSessions,
+    identityCap: backends.identityCap,
+    broker,
+    livenessCheckMs: Math.max(Math.floor(config.cluster.livenessMs / 3), 100)
+  }
 
   function status (): McpStatus {
     return {
@@ -105,10 +116,19 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
       server: config.serverInfo,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       transports: { streamableHttp: config.routes.streamableHttp, sse: config.routes.sse },
-      sessions: streamableSessions === undefined
+      sessions: statefulSessions === undefined
         ? { sse: sseSessions?.size ?? 0 }
-        : { sse: sseSessions?.size ?? 0, streamableHttp: streamableSessions.size },
-      inFlight: lifecycle.inFlight
+        : { sse: sseSessions?.size ?? 0, streamableHttp: statefulSessions.size },
+      inFlight: lifecycle.inFlight,
+      ...(backends.cluster === undefined
+        ? {}
+        : {
+            cluster: {
+              replica: broker.replica,
+              redis: broker.connected ? 'up' : 'down',
+              sessions: { sse: backends.sseDirectory?.size, streamableHttp: statefulSessions?.size }
+            }
+          })
     }
   }
 
@@ -116,8 +136,7 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
     lifecycle.beginDrain()
     const idle = await lifecycle.whenIdle(graceMs)
     if (!idle) app.log.warn({ inFlight: lifecycle.inFlight, graceMs }, 'Drain grace period ended with requests still in flight')
-    sseSessions?.closeAll('shutdown')
-    streamableSessions?.closeAll('shutdown')
+    lifecycle.endStreams()
   }
 
   let bridged: BridgedTool[] = []
@@ -152,7 +171,12 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
   if (config.routes.health) {
     const sseStatus = sseSessions === undefined
       ? undefined
-      : () => ({ sessions: sseSessions.size, maxSessions: sseSessions.maxSessions, idleTimeoutMs: sseSessions.idleTimeoutMs })
+      : () => ({
+          sessions: sseSessions.size,
+          maxSessions: sseSessions.maxSessions,
+          idleTimeoutMs: sseSessions.idleTimeoutMs,
+          ...(backends.sseDirectory === undefined ? {} : { clusterSessions: backends.sseDirectory.size })
+        })
     await app.register(healthRoutes, { prefix, status, sseStatus })
   }
 
@@ -174,18 +198,20 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions & Fast
 
   // Open streams would keep app.close() waiting: end them before the server stops accepting.
   app.addHook('preClose', async function endStreams () {
-    sseSessions?.closeAll('shutdown')
-    streamableSessions?.closeAll('shutdown')
+    lifecycle.endStreams()
   })
+  app.addHook('onClose', async function leaveCluster () { await backends.close() })
 }
 
-const plugin = fp(mcpPlugin, { name: 'fastify-mcp-host', fastify: '5.x' })
+/** Typed with its own options, so that a misspelled option fails to compile in `app.register(mcpPlugin, { ... })`. */
+const plugin: FastifyPluginAsync<McpPluginOptions> = fp(mcpPlugin, { name: 'fastify-mcp-host', fastify: '5.x' })
 
 export default plugin
 export { plugin as mcpPlugin }
 export * from './core.js'
 export type { McpPluginOptions, AuthOption, VerifyToken, NamedToken, McpConfig } from './options.js'
 export type { McpStatus } from './status.js'
+export { redactUrl, requestLogSerializer } from './transports/http/redact-url.js'
 export type { McpBridgeCall } from './bridge/bridged-call.js'
 export type { McpRouteOptions } from './bridge/route-config.js'
 export type { BridgedTool } from './bridge/bridge-setup.js'

@@ -11,12 +11,17 @@ export interface Lifecycle {
   beginDrain: () => void
   /** Resolves when no request is in flight, or after `timeoutMs`, whichever comes first. */
   whenIdle: (timeoutMs: number) => Promise<boolean>
+  /** Adds what ends a transport's open streams at shutdown (after the drain, or when the app closes). */
+  onEndStreams: (endStreams: () => void) => void
+  /** Ends every open stream cleanly: clients see the stream close, not a reset. */
+  endStreams: () => void
 }
 
 export function createLifecycle (): Lifecycle {
   let draining = false
   let inFlight = 0
   let idleWaiters: Array<() => void> = []
+  const streamEnders: Array<() => void> = []
 
   function leave (): void {
     inFlight--
@@ -40,6 +45,8 @@ export function createLifecycle (): Lifecycle {
       }
     },
     beginDrain () { draining = true },
+    onEndStreams (endStreams) { streamEnders.push(endStreams) },
+    endStreams () { for (const end of streamEnders) end() },
     async whenIdle (timeoutMs) {
       if (inFlight === 0) return true
       return await new Promise<boolean>((resolve) => {

@@ -2,6 +2,7 @@ import type { Static } from 'typebox'
 import * as Type from './protocol/typebox-runtime.js'
 import { compileSchema } from './protocol/schema-check.js'
 import type { FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
 import type { AuthIdentity } from './protocol/identity.js'
 import type { AnyTool } from './tools/tool-definition.js'
 import type { AnyResource } from './resources/resource-definition.js'
@@ -9,7 +10,16 @@ import type { AnyPrompt } from './prompts/prompt-definition.js'
 import { configErrors } from './errors.js'
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js'
 
-const LogLevel = Type.Union([
+/** The longest delay Node's timers keep (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647
+
+/** `host` or `host:port`, a name or a bracketed IPv6 address: what a `Host` header holds. */
+const HOST_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?$'
+/** `*`, or an origin as browsers send it: scheme, host and optional port, no path. */
+const ORIGIN_PATTERN = '^(\\*|https?://(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?/?)$'
+
+/** pino's levels, for the log options here and in `node server`. */
+export const LogLevel = Type.Union([
   Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
   Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')
 ])
@@ -25,7 +35,7 @@ export const McpConfigSchema = Type.Object({
   /** Told to clients on initialize: how to use this server. */
   instructions: Type.Optional(Type.String()),
   /** Per-call timeout for handlers (ms). The call ends as a tool error and `ctx.signal` fires. 0 turns it off. */
-  toolTimeoutMs: Type.Integer({ minimum: 0, default: 300_000 }),
+  toolTimeoutMs: Type.Integer({ minimum: 0, maximum: MAX_TIMER_MS, default: 300_000 }),
   /** Which route groups to add. */
   routes: Type.Object({
     /** `POST /mcp` (Streamable HTTP). */
@@ -40,9 +50,9 @@ export const McpConfigSchema = Type.Object({
     /** Open streams at most; one more gets 503 with Retry-After. */
     maxSessions: Type.Integer({ minimum: 1, default: 50 }),
     /** A session with no message in or out for this long is closed (ms). */
-    idleTimeoutMs: Type.Integer({ minimum: 1, default: 30 * 60_000 }),
+    idleTimeoutMs: Type.Integer({ minimum: 1, maximum: MAX_TIMER_MS, default: 30 * 60_000 }),
     /** Interval of `: keep-alive` comments that stop proxies closing idle streams (ms); 0 turns them off. */
-    keepAliveMs: Type.Integer({ minimum: 0, default: 15_000 }),
+    keepAliveMs: Type.Integer({ minimum: 0, maximum: MAX_TIMER_MS, default: 15_000 }),
     /** A client that stops reading is disconnected once this many bytes wait for it. */
     maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
     /**
@@ -59,7 +69,7 @@ export const McpConfigSchema = Type.Object({
     /**
      * Protocol sessions (spec 2025-11-25): `initialize` issues an `Mcp-Session-Id`, `GET /mcp` opens the
      * session's server-to-client stream, `DELETE /mcp` ends it, and streams can be resumed with `Last-Event-ID`.
-     * Sessions live in this process: behind a load balancer, pin each client to one instance. Default false.
+     * Sessions live in this process unless cluster mode is on (`cluster`), which shares them between replicas. Default false.
      */
     sessions: Type.Boolean({ default: false }),
     /** Open sessions at most; one more `initialize` gets 503 with Retry-After. */
@@ -68,9 +78,9 @@ export const McpConfigSchema = Type.Object({
      * A session with no message in or out for this long is ended and its running requests aborted (ms). Clients
      * rarely send DELETE: this is what frees their memory. A request still running counts as activity.
      */
-    idleTimeoutMs: Type.Integer({ minimum: 1, default: 30 * 60_000 }),
+    idleTimeoutMs: Type.Integer({ minimum: 1, maximum: MAX_TIMER_MS, default: 30 * 60_000 }),
     /** Interval of `: keep-alive` comments on open event streams, so proxies keep them open (ms); 0 turns them off. */
-    keepAliveMs: Type.Integer({ minimum: 0, default: 15_000 }),
+    keepAliveMs: Type.Integer({ minimum: 0, maximum: MAX_TIMER_MS, default: 15_000 }),
     /** A client that stops reading an event stream is disconnected once this many bytes wait for it. */
     maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
     /** The `retry:` hint on session streams: how long a client waits before it reconnects (ms). */
@@ -90,12 +100,12 @@ export const McpConfigSchema = Type.Object({
    * Host names (or host:port) the MCP routes answer to, against DNS rebinding. Default: loopback names when the
    * server is bound to a loopback address, any host otherwise. Set it when a proxy forwards a public name.
    */
-  allowedHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  allowedHosts: Type.Optional(Type.Array(Type.String({ pattern: HOST_PATTERN }), { minItems: 1 })),
   /**
    * Origins (`https://app.example.com`) browsers may call the MCP routes from; `*` allows any. Requests without
    * an Origin (non-browser clients) always pass. Default: loopback origins when bound to loopback, none otherwise.
    */
-  allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  allowedOrigins: Type.Optional(Type.Array(Type.String({ pattern: ORIGIN_PATTERN }), { minItems: 1 })),
   /**
    * Largest request body the MCP routes accept (bytes); a larger one gets 413 with a JSON-RPC error before it is
    * read in full. Default: the Fastify instance's `bodyLimit` (1 MiB unless the app changed it).
@@ -114,6 +124,21 @@ export const McpConfigSchema = Type.Object({
   requestStateSecret: Type.Optional(Type.String({ minLength: 16 })),
   /** Level at which refused credentials are logged, with the reason and the client's address. */
   authFailureLogLevel: Type.Union([LogLevel], { default: 'warn' }),
+  /**
+   * Cluster mode: several replicas behind a plain load balancer share sessions, streams and server-to-client
+   * requests through Redis (or Valkey), so any request of a client may reach any replica. Off without `redisUrl`
+   * (or the `redis` client option). Every replica needs the same settings, and the same `requestStateSecret`.
+   */
+  cluster: Type.Object({
+    /** `redis://[user:password@]host:port/db`, or `rediss://…` for TLS; user, password and TLS reach every connection. */
+    redisUrl: Type.Optional(Type.String({ minLength: 1 })),
+    /** Prefix of every key and channel: give each host sharing one Redis its own. */
+    keyPrefix: Type.String({ minLength: 1, maxLength: 64, default: 'mcp:' }),
+    /** A replica that stops beating for this long is dead: its SSE sessions get 404, its running calls are lost (ms). */
+    livenessMs: Type.Integer({ minimum: 1000, default: 15_000 }),
+    /** How long a message relayed to the replica holding an SSE stream may wait for its verdict (ms). */
+    relayTimeoutMs: Type.Integer({ minimum: 100, default: 5_000 })
+  }, { default: {} }),
   /** The route bridge: routes marked `config: { mcp: true }` served as tools (docs/route-bridge.md). */
   bridge: Type.Object({
     /**
@@ -143,7 +168,7 @@ export type AuthOption =
 
 type StreamableConfig = McpConfig['streamable']
 
-export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'bridge'>> {
+export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'cluster' | 'bridge'>> {
   /** Bearer auth for the MCP routes, required: tokens, a verify function, or `false` to serve without auth. */
   auth: AuthOption
   /** The tools to serve (see `defineTool`). */
@@ -155,11 +180,18 @@ export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'ss
   routes?: Partial<McpConfig['routes']>
   sse?: Partial<McpConfig['sse']>
   streamable?: Partial<Omit<StreamableConfig, 'eventStore'>> & { eventStore?: Partial<StreamableConfig['eventStore']> }
+  cluster?: Partial<McpConfig['cluster']>
+  /**
+   * Cluster mode on a Redis client the host application already has (ioredis, e.g. `fastify.redis`), instead of
+   * `cluster.redisUrl`: it is duplicated with all its settings; the host keeps closing its own client.
+   */
+  redis?: Redis
   bridge?: Partial<McpConfig['bridge']>
 }
 
 export interface ResolvedOptions {
   config: McpConfig
+  redis: Redis | undefined
   auth: AuthOption
   tools: readonly AnyTool[]
   resources: readonly AnyResource[]
@@ -196,11 +228,19 @@ function checkAuth (auth: unknown): AuthOption {
 export function resolveOptions (options: McpPluginOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw configErrors.authRequired()
   // prefix, logLevel and logSerializers are Fastify's own register options, not ours.
-  const { auth, tools = [], resources = [], prompts = [], prefix, logLevel, logSerializers, ...data } = options as McpPluginOptions & Record<string, unknown>
+  const { auth, tools = [], resources = [], prompts = [], redis, prefix, logLevel, logSerializers, ...data } = options as McpPluginOptions & Record<string, unknown>
   for (const [name, list, helper] of [['tools', tools, 'defineTool'], ['resources', resources, 'defineResource'], ['prompts', prompts, 'definePrompt']] as const) {
     if (!Array.isArray(list)) throw configErrors.invalidOptions(`${name} must be an array (see ${helper})`)
   }
   const checked = checkConfig.check(data)
   if (!checked.ok) throw configErrors.invalidOptions(checked.problems)
-  return { config: checked.value as McpConfig, auth: checkAuth(auth), tools, resources, prompts }
+  if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof (redis as { duplicate?: unknown }).duplicate !== 'function')) {
+    throw configErrors.invalidOptions('redis must be an ioredis client (or leave it out and set cluster.redisUrl)')
+  }
+  const config = checked.value as McpConfig
+  if ((config.cluster.redisUrl !== undefined || redis !== undefined) && config.requestStateSecret === undefined) {
+    throw configErrors.invalidOptions('cluster mode needs requestStateSecret (MCP_REQUEST_STATE_SECRET for node server): the same secret of 16+ characters ' +
+      'on every replica, so that a 2026-07-28 request needing client input can continue on any replica')
+  }
+  return { config, redis: redis as Redis | undefined, auth: checkAuth(auth), tools, resources, prompts }
 }

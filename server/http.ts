@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import mcpPlugin, { type AnyTool, type AuthOption, type McpPluginOptions } from '../plugin/index.js'
+import mcpPlugin, { redactUrl, requestLogSerializer, type AnyTool, type AuthOption } from '../plugin/index.js'
 import { generateKey } from './generate-key.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
@@ -22,20 +22,6 @@ function chooseAuth (config: ServerConfig): { auth: AuthOption, generatedToken?:
   }
 }
 
-/** The guards and limits of the server's config, as plugin options (the unset ones left to the plugin's defaults). */
-function limitOptions (config: ServerConfig): Partial<McpPluginOptions> {
-  const options: Partial<McpPluginOptions> = {
-    bodyLimit: config.bodyLimit,
-    toolTimeoutMs: config.toolTimeoutMs,
-    authFailureLogLevel: config.authFailureLogLevel as McpPluginOptions['authFailureLogLevel']
-  }
-  if (config.allowedHosts !== undefined) options.allowedHosts = config.allowedHosts
-  if (config.allowedOrigins !== undefined) options.allowedOrigins = config.allowedOrigins
-  if (config.maxSessionsPerIdentity !== undefined) options.maxSessionsPerIdentity = config.maxSessionsPerIdentity
-  if (config.requestStateSecret !== undefined) options.requestStateSecret = config.requestStateSecret
-  return options
-}
-
 export async function startHttpServer (config: ServerConfig): Promise<void> {
   const chosen = chooseAuth(config)
   if ('refusal' in chosen) {
@@ -44,21 +30,25 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     return
   }
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    // A client may put its token in the query string: no log line shows a query string but the SSE sessionId.
+    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], serializers: { req: requestLogSerializer } },
     forceCloseConnections: 'idle',
     schemaController: { compilersFactory: schemaCompilersOnFirstUse }
+  })
+  // Fastify's own not-found handler logs and echoes the URL with its query string.
+  app.setNotFoundHandler(function notFound (request, reply) {
+    const route = `${request.method}:${redactUrl(request.url)}`
+    request.log.info(`Route ${route} not found`)
+    void reply.code(404).send({ error: 'Not Found', message: `Route ${route} not found`, statusCode: 404 })
   })
   const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
   const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({ ...app.mcp.status() }))
   await app.register(mcpPlugin, {
+    ...config.options,
     auth: chosen.auth,
     tools,
     resources: loaded?.resources,
-    prompts: loaded?.prompts,
-    routes: { sse: config.sse },
-    sse: { maxSessions: config.sseMaxSessions, idleTimeoutMs: config.sseIdleTimeoutMs, maxInFlight: config.sseMaxInFlight },
-    streamable: { sessions: config.stateful, maxSessions: config.statefulMaxSessions, idleTimeoutMs: config.statefulIdleTimeoutMs },
-    ...limitOptions(config)
+    prompts: loaded?.prompts
   })
 
   if (!isLoopback(config.host)) {
@@ -71,9 +61,9 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
   if (chosen.generatedToken !== undefined) {
     const port = (app.server.address() as { port: number }).port
     const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host
-    process.stderr.write(startupBanner(`http://${host}:${port}`, chosen.generatedToken, config.sse))
+    process.stderr.write(startupBanner(`http://${host}:${port}`, chosen.generatedToken, config.options.routes.sse))
   }
-  app.log.info({ address, sse: config.sse, stateful: config.stateful, auth: chosen.auth === false ? 'off' : 'bearer' }, 'MCP server listening')
+  app.log.info({ address, sse: config.options.routes.sse, stateful: config.options.streamable.sessions, auth: chosen.auth === false ? 'off' : 'bearer' }, 'MCP server listening')
 }
 
 /** Listens, or explains in one line why it cannot (a busy port, an address this machine does not have). */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { AnyPrompt, AnyResource, AnyTool } from '../plugin/core.js'
-import { ConfigError } from './config.js'
+import { ConfigError } from './config-error.js'
 
 /** What a tools module offers; `resources` and `prompts` are empty when it exports only tools. */
 export interface LoadedDefinitions {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, parseConfig, USAGE } from './config.js'
+import { ConfigError } from './config-error.js'
 import { generateKey } from './generate-key.js'
 import { PACKAGE_VERSION } from '../plugin/version.js'
 
@@ -9,14 +9,17 @@ async function main (argv: string[]): Promise<void> {
     process.stdout.write(`${generateKey()}\n`)
     return
   }
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE)
-    return
-  }
   if (argv.includes('--version')) {
     process.stdout.write(`${PACKAGE_VERSION}\n`)
     return
   }
+  // The configuration table reads its defaults from the option schemas: loaded only by the commands that need it.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const { usage } = await import('./usage.js')
+    process.stdout.write(usage())
+    return
+  }
+  const { parseConfig } = await import('./config.js')
   const config = parseConfig(argv, process.env)
   if (config.transport === 'stdio') {
     const { startStdioServer } = await import('./stdio.js')

@@ -1,6 +1,7 @@
 import { pino } from 'pino'
 import { createDispatcher, PACKAGE_NAME, PACKAGE_VERSION, type AnyTool } from '../plugin/core.js'
 import { serveStdio } from '../plugin/transports/stdio/stdio-server.js'
+import { protectStdout } from '../plugin/transports/stdio/stdout-guard.js'
 import type { ServerConfig } from './config.js'
 import { createBuiltinTools } from './builtin-tools.js'
 import { loadTools } from './load-tools.js'
@@ -8,8 +9,9 @@ import { loadTools } from './load-tools.js'
 /** `--transport stdio`: the same tools over stdin/stdout. Loads no HTTP code; logs go to stderr. */
 export async function startStdioServer (config: ServerConfig): Promise<void> {
   const log = pino({ level: config.logLevel }, pino.destination(2))
-  // stdout carries protocol messages only: a tool's console.log would corrupt the stream, so it goes to stderr.
-  console.log = console.info = console.debug = console.error
+  // stdout carries protocol messages only, from before the tools module loads: whatever it or a tool writes to
+  // process.stdout (console.log included) goes to stderr.
+  const output = protectStdout()
   const startedAt = Date.now()
   const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
   const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({
@@ -19,14 +21,14 @@ export async function startStdioServer (config: ServerConfig): Promise<void> {
     transports: { stdio: true }
   }))
   const dispatcher = createDispatcher({
-    info: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, tools, resources: loaded?.resources, prompts: loaded?.prompts, toolTimeoutMs: config.toolTimeoutMs,
-    requestStateSecret: config.requestStateSecret
+    info: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, tools, resources: loaded?.resources, prompts: loaded?.prompts, toolTimeoutMs: config.options.toolTimeoutMs,
+    requestStateSecret: config.options.requestStateSecret
   })
-  const server = serveStdio({ dispatcher, log })
+  const server = serveStdio({ dispatcher, log, output })
   log.info({ tools: dispatcher.tools.size }, 'MCP server on stdio')
   await server.closed
   log.info('stdin closed: exiting')
   // Pipes are asynchronous on some platforms (macOS): let the last answers reach the client before exiting.
-  await new Promise((resolve) => process.stdout.write('', resolve))
+  await new Promise((resolve) => output.write('', resolve))
   process.exit(0)
 }

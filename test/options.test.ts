@@ -37,6 +37,26 @@ describe('plugin options', () => {
     assert.match(error.message, /\/sse\/maxSessions must be >= 1/)
   })
 
+  test('allowedHosts and allowedOrigins refuse an empty list and entries that are not host names or origins', async () => {
+    for (const [options, path] of [
+      [{ allowedHosts: [] }, /\/allowedHosts must/],
+      [{ allowedHosts: ['https://mcp.example.com'] }, /\/allowedHosts\/0 must match/],
+      [{ allowedOrigins: [] }, /\/allowedOrigins must/],
+      [{ allowedOrigins: ['app.example.com'] }, /\/allowedOrigins\/0 must match/],
+      [{ allowedOrigins: ['https://app.example.com/path'] }, /\/allowedOrigins\/0 must match/]
+    ] as const) {
+      const error = await register({ auth: false, ...options }) as { code: string, message: string }
+      assert.equal(error?.code, 'MCP_ERR_OPTIONS', JSON.stringify(options))
+      assert.match(error.message, path)
+    }
+    assert.equal(await register({ auth: false, allowedHosts: ['mcp.example.com:8443', '[::1]:3100'], allowedOrigins: ['*', 'http://localhost:5173'] }), undefined)
+  })
+
+  test('a timeout longer than Node\'s timers can wait is refused', async () => {
+    const error = await register({ auth: false, streamable: { idleTimeoutMs: 2 ** 31 } }) as { message: string }
+    assert.match(error.message, /\/streamable\/idleTimeoutMs must be <= 2147483647/)
+  })
+
   test('an unknown option is refused rather than ignored', async () => {
     const error = await register({ auth: false, maxSesions: 5 }) as { message: string }
     assert.match(error.message, /must not have additional properties/)

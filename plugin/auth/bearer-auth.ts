@@ -4,13 +4,6 @@ import type { AuthOption } from '../options.js'
 import { ErrorCode, failure } from '../protocol/jsonrpc.js'
 import { createTokenMatcher, sameSecret } from './token-matcher.js'
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The caller, once the MCP bearer auth has accepted the request; null when auth is off. */
-    mcpAuth: AuthIdentity | null
-  }
-}
-
 type Refusal = 'missing' | 'scheme' | 'invalid'
 
 const REFUSALS: Record<Refusal, { message: string, challenge: string }> = {

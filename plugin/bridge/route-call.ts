@@ -161,9 +161,11 @@ export async function callRoute (
     headers: requestHeaders(runtime, ctx, parts.headers, parts.body !== undefined),
     Request: call.requestClass()
   }
-  // Without an HTTP origin (stdio) the caller is the local process that started us: inject's loopback is right.
+  // On stdio the caller is the local process that started us: inject's loopback is right. Over HTTP without an
+  // origin (a message another replica relayed here), the address is unknown.
   const origin = httpOriginOf(ctx)
   if (origin !== undefined) options.remoteAddress = origin.ip ?? UNKNOWN_ADDRESS
+  else if (ctx.transport !== 'stdio') options.remoteAddress = UNKNOWN_ADDRESS
   if (parts.body !== undefined) options.payload = JSON.stringify(parts.body)
   const response = await runtime.app.inject(options)
   const status = response.statusCode

@@ -2,14 +2,14 @@ import {
   ErrorCode, JsonRpcError, failure, success,
   type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, quoteValue } from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
-import type { ClientSession } from '../protocol/client-session.js'
+import type { LocalClientSession } from '../protocol/client-session.js'
 import type { Implementation, ListKind, ServerCapabilities } from '../protocol/spec.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { isLoggingLevel } from '../protocol/logging-levels.js'
 import { RequestCancelledError, errorMessage } from '../protocol/run-handler.js'
 import { negotiateLegacyVersion } from '../protocol/versions.js'
-import { ClientRequests } from './client-requests.js'
-import { NotificationHub } from './notification-hub.js'
+import { ClientRequests, answererOf, type Answerer, type ForwardAnswer } from './client-requests.js'
+import { NotificationHub, type ChangeEvent } from './notification-hub.js'
 import { createToolRegistry, type ToolRegistry } from '../tools/tool-registry.js'
 import type { AnyTool } from '../tools/tool-definition.js'
 import { createResourceRegistry } from '../resources/resource-registry.js'
@@ -40,7 +40,17 @@ export interface McpServerDefinition {
    * is right for one instance; give every instance behind a load balancer the same secret.
    */
   requestStateSecret?: string
+  /** Names this process in the ids of server-to-client requests: its replica id in a cluster. Default: random. */
+  origin?: string
+  /** Carries a client's answer to the process that asked, when another one did (cluster mode). */
+  forwardAnswer?: ForwardAnswer
 }
+
+/**
+ * Carries change events beyond this process's own sinks: to other replicas, to sessions in a shared store. Resolves
+ * with how many clients it told (that it knows of).
+ */
+export type ChangeRelay = (event: ChangeEvent) => Promise<number>
 
 export interface Dispatcher extends RuntimeDefinitions {
   readonly info: Implementation
@@ -54,15 +64,27 @@ export interface Dispatcher extends RuntimeDefinitions {
   handleNotification: (notification: JsonRpcNotification, env: CallEnv) => void
   /** A client's answer to one of our requests (sampling, elicitation, roots); false if nothing waited for it. */
   handleResponse: (response: JsonRpcResponse, env: CallEnv) => boolean
+  /** A client's answer from `answerer`, however it arrived (another replica may have forwarded it here). */
+  settleAnswer: (response: JsonRpcResponse, answerer: Answerer) => boolean
   /**
    * Opens a 2026-era `subscriptions/listen` subscription: returns the acknowledgement to send first and the
    * function that ends the subscription.
    */
   listen: (request: JsonRpcRequest, send: (notification: JsonRpcNotification) => void) => { acknowledgement: JsonRpcNotification, close: () => void }
-  /** Lets a session receive list-changed and resource-updated notifications; returns the detach function. */
-  attachSession: (session: ClientSession) => () => void
-  notifyListChanged: (kind: ListKind) => number
-  notifyResourceUpdated: (uri: string) => number
+  /** Lets a session of this process receive change notifications; returns the detach function. */
+  attachSession: (session: LocalClientSession) => () => void
+  /**
+   * Tells every client that asked about a change: the sinks of this process at once, then every relay (other
+   * replicas, sessions kept in a shared store). Resolves with how many clients were told, as far as this process
+   * knows (clients of other replicas' own streams are not counted).
+   */
+  notify: (event: ChangeEvent) => Promise<number>
+  /** Delivers a change to this process's sinks only (an event another replica relayed here). */
+  deliverLocally: (event: ChangeEvent) => number
+  /** Adds a relay that `notify` also hands every event to; returns the function that removes it. */
+  addRelay: (relay: ChangeRelay) => () => void
+  notifyListChanged: (kind: ListKind) => Promise<number>
+  notifyResourceUpdated: (uri: string) => Promise<number>
 }
 
 type Result = Record<string, unknown>
@@ -79,12 +101,20 @@ function requireUri (request: JsonRpcRequest): string {
 
 export function createDispatcher (definition: McpServerDefinition): Dispatcher {
   const hub = new NotificationHub()
-  const clientRequests = new ClientRequests()
+  const relays = new Set<ChangeRelay>()
+  const clientRequests = new ClientRequests(definition.origin, definition.forwardAnswer)
+
+  async function notify (event: ChangeEvent): Promise<number> {
+    const told = hub.deliver(event)
+    const relayed = await Promise.all([...relays].map(async (relay) => await relay(event)))
+    return relayed.reduce((sum, count) => sum + count, told)
+  }
+
   const services: ServerServices = {
     ask: async (env, _request, signal, requests) =>
       env.inputRound !== undefined ? env.inputRound.ask(requests) : await clientRequests.ask(env, signal, requests),
-    notifyListChanged: (kind) => { hub.listChanged(kind) },
-    notifyResourceUpdated: (uri) => { hub.resourceUpdated(uri) }
+    notifyListChanged: (kind) => { void notify({ kind: 'list-changed', list: kind }) },
+    notifyResourceUpdated: (uri) => { void notify({ kind: 'resource-updated', uri }) }
   }
   const timeoutMs = definition.toolTimeoutMs
   const tools = createToolRegistry(definition.tools, services, timeoutMs)
@@ -94,31 +124,30 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
   // Grows when resources or prompts are first added at run time: clients that connect afterwards see them.
   const capabilities: ServerCapabilities = { tools: { listChanged: true }, logging: {} }
 
-  function initialize (request: JsonRpcRequest, env: CallEnv): Result {
+  function initialize (request: JsonRpcRequest, env: CallEnv): MaybePromise<Result> {
     const params = request.params ?? {}
     if (typeof params.protocolVersion !== 'string') {
       throw new JsonRpcError(ErrorCode.InvalidParams, 'initialize needs "protocolVersion": the MCP revision the client speaks, e.g. "2025-11-25"')
     }
     const protocolVersion = negotiateLegacyVersion(params.protocolVersion)
-    const session = env.session
-    if (session !== undefined) {
-      session.protocolVersion = protocolVersion
-      session.clientInfo = params.clientInfo as Implementation | undefined
-      session.clientCapabilities = params.capabilities as Record<string, unknown> | undefined
-    }
     const result: Result = { protocolVersion, capabilities, serverInfo: definition.info }
     if (definition.instructions !== undefined) result.instructions = definition.instructions
-    return result
+    const saved = env.session?.initialized({
+      protocolVersion,
+      clientInfo: params.clientInfo as Implementation | undefined,
+      clientCapabilities: params.capabilities as Record<string, unknown> | undefined
+    })
+    return saved instanceof Promise ? saved.then(() => result) : result
   }
 
-  function setLogLevel (request: JsonRpcRequest, env: CallEnv): Result {
+  function setLogLevel (request: JsonRpcRequest, env: CallEnv): MaybePromise<Result> {
     const level = request.params?.level
     if (!isLoggingLevel(level)) {
       throw new JsonRpcError(ErrorCode.InvalidParams,
         'logging/setLevel needs "level": one of debug, info, notice, warning, error, critical, alert, emergency')
     }
-    if (env.session !== undefined) env.session.logLevel = level
-    return EMPTY_RESULT
+    const saved = env.session?.setLogLevel(level)
+    return saved instanceof Promise ? saved.then(() => EMPTY_RESULT) : EMPTY_RESULT
   }
 
   function subscription (subscribe: boolean): MethodHandler {
@@ -130,9 +159,8 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
         env.log.debug({ uri }, `${request.method} without a session: no updates can be delivered (use stateful mode, SSE or stdio)`)
         return EMPTY_RESULT
       }
-      if (subscribe) session.subscriptions.add(uri)
-      else session.subscriptions.delete(uri)
-      return EMPTY_RESULT
+      const saved = subscribe ? session.subscribe(uri) : session.unsubscribe(uri)
+      return saved instanceof Promise ? saved.then(() => EMPTY_RESULT) : EMPTY_RESULT
     }
   }
 
@@ -213,7 +241,7 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     }
   }
 
-  function attachSession (session: ClientSession): () => void {
+  function attachSession (session: LocalClientSession): () => void {
     return hub.add({
       wantsListChanged: () => true,
       wantsResourceUpdated: (uri) => session.subscriptions.has(uri),
@@ -227,7 +255,9 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     return { acknowledgement: acknowledgement(id, filters), close: hub.add(createListenSink(id, filters, send)) }
   }
 
-  const runtime = createRuntimeDefinitions({ tools, resources, prompts, enable, listChanged: (kind) => hub.listChanged(kind) })
+  // Like notifyListChanged, a change is relayed to other replicas' clients too (in cluster mode each replica makes
+  // its own changes: definitions live in the process).
+  const runtime = createRuntimeDefinitions({ tools, resources, prompts, enable, listChanged: (kind) => { void notify({ kind: 'list-changed', list: kind }) } })
 
   return {
     ...runtime,
@@ -236,10 +266,17 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     tools,
     handleRequest,
     handleNotification,
-    handleResponse: (response, env) => clientRequests.settle(response, env),
+    handleResponse: (response, env) => clientRequests.settle(response, answererOf(env)),
+    settleAnswer: (response, answerer) => clientRequests.settle(response, answerer),
     listen,
     attachSession,
-    notifyListChanged: (kind) => hub.listChanged(kind),
-    notifyResourceUpdated: (uri) => hub.resourceUpdated(uri)
+    notify,
+    deliverLocally: (event) => hub.deliver(event),
+    addRelay (relay) {
+      relays.add(relay)
+      return () => { relays.delete(relay) }
+    },
+    notifyListChanged: (kind) => notify({ kind: 'list-changed', list: kind }),
+    notifyResourceUpdated: (uri) => notify({ kind: 'resource-updated', uri })
   }
 }

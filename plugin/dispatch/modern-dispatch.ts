@@ -5,6 +5,7 @@ import { errorMessage } from '../protocol/run-handler.js'
 import { checkEnvelope, META, MODERN_PROTOCOL_VERSIONS } from '../protocol/modern/envelope.js'
 import { InputRequired, InputRound, readInputResponses } from '../protocol/modern/input-round.js'
 import type { RequestStateSigner } from '../protocol/modern/request-state.js'
+import { issueRequestState, resumeInputRound } from '../protocol/modern/input-state.js'
 
 type Result = Record<string, unknown>
 export type MethodHandler = (request: JsonRpcRequest, env: CallEnv) => Result | undefined | Promise<Result | undefined>
@@ -66,16 +67,6 @@ export function createModernDispatch (options: ModernDispatchOptions): (request:
     return success(request.id, { ...result, resultType: 'complete', ...CACHE_HINTS[request.method], _meta: meta })
   }
 
-  function previousAnswers (request: JsonRpcRequest): Result {
-    const token = request.params?.requestState
-    if (token === undefined) return {}
-    const state = typeof token === 'string' ? signer.verify(token) as { m?: string, n?: unknown, a?: Result } | undefined : undefined
-    if (state === undefined || state.m !== request.method || state.n !== (request.params?.name ?? request.params?.uri)) {
-      throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid requestState: it was altered or belongs to another request; start the request again without it')
-    }
-    return state.a ?? {}
-  }
-
   return async function handleModern (request, env) {
     const envelope = checkEnvelope(request)
     if ('jsonrpc' in envelope) return envelope
@@ -85,9 +76,10 @@ export function createModernDispatch (options: ModernDispatchOptions): (request:
       return failure(request.id, ErrorCode.MethodNotFound, `Method not found: ${quoteValue(request.method)}${why}`)
     }
     try {
-      const multiRound = MULTI_ROUND.has(request.method)
-      const answers = multiRound ? { ...previousAnswers(request), ...readInputResponses(request.params?.inputResponses) } : {}
-      const round = new InputRound(answers as Record<string, Result>, envelope.clientCapabilities)
+      const resumed = MULTI_ROUND.has(request.method)
+        ? resumeInputRound(signer, request, env, readInputResponses(request.params?.inputResponses))
+        : { answers: {}, asked: [] }
+      const round = new InputRound(resumed.answers, envelope.clientCapabilities)
       // Derived, not copied: the transport's env may be shared (stdio) or hold lazy getters (HTTP).
       const call: CallEnv = Object.create(env)
       call.clientCapabilities = envelope.clientCapabilities
@@ -101,7 +93,7 @@ export function createModernDispatch (options: ModernDispatchOptions): (request:
         if (!(error instanceof InputRequired)) throw error
       }
       if (round.needsInput) {
-        const requestState = signer.sign({ m: request.method, n: request.params?.name ?? request.params?.uri, a: round.used })
+        const requestState = issueRequestState(signer, request, env, resumed.asked, Object.keys(round.missing), round.used)
         return success(request.id, { resultType: 'input_required', inputRequests: round.missing, requestState, _meta: serverMeta })
       }
       return result === undefined ? undefined : complete(request, result)

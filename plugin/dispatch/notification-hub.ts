@@ -1,6 +1,11 @@
 import type { JsonRpcNotification } from '../protocol/jsonrpc.js'
 import type { ListKind } from '../protocol/spec.js'
 
+/** Something changed that subscribed clients are told about. */
+export type ChangeEvent =
+  | { kind: 'list-changed', list: ListKind }
+  | { kind: 'resource-updated', uri: string }
+
 /** Somewhere change notifications can go: a session's stream, a 2026-era `subscriptions/listen` stream. */
 export interface NotificationSink {
   wantsListChanged: (kind: ListKind) => boolean
@@ -8,7 +13,14 @@ export interface NotificationSink {
   send: (notification: JsonRpcNotification) => void
 }
 
-/** Fans list-changed and resource-updated notifications out to every sink that asked for them. */
+/** The notification a change event becomes on the wire. */
+export function changeNotification (event: ChangeEvent): JsonRpcNotification {
+  return event.kind === 'list-changed'
+    ? { jsonrpc: '2.0', method: `notifications/${event.list}/list_changed` }
+    : { jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri: event.uri } }
+}
+
+/** Fans change notifications out to every sink in this process that asked for them. */
 export class NotificationHub {
   private readonly sinks = new Set<NotificationSink>()
 
@@ -22,15 +34,12 @@ export class NotificationHub {
     return this.sinks.size
   }
 
-  listChanged (kind: ListKind): number {
-    return this.publish((sink) => sink.wantsListChanged(kind), { jsonrpc: '2.0', method: `notifications/${kind}/list_changed` })
-  }
-
-  resourceUpdated (uri: string): number {
-    return this.publish((sink) => sink.wantsResourceUpdated(uri), { jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } })
-  }
-
-  private publish (wanted: (sink: NotificationSink) => boolean, notification: JsonRpcNotification): number {
+  /** Sends the event's notification to every sink that wants it; returns how many got it. */
+  deliver (event: ChangeEvent): number {
+    const wanted = event.kind === 'list-changed'
+      ? (sink: NotificationSink) => sink.wantsListChanged(event.list)
+      : (sink: NotificationSink) => sink.wantsResourceUpdated(event.uri)
+    const notification = changeNotification(event)
     let sent = 0
     for (const sink of this.sinks) {
       if (!wanted(sink)) continue

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, failure } from '../protocol/jsonrpc.js'
+import { ErrorCode, failure, quoteValue } from '../protocol/jsonrpc.js'
 import { rememberLast } from '../transports/http/remember-last.js'
 
 export interface RebindingGuardOptions {
@@ -48,9 +48,10 @@ export type RequestGuard = (request: FastifyRequest, reply: FastifyReply) => boo
 export function createRebindingGuard (app: FastifyInstance, options: RebindingGuardOptions): RequestGuard {
   const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase())
   const allowedOrigins = options.allowedOrigins?.map((origin) => origin.toLowerCase().replace(/\/$/, ''))
-  // The bound address cannot change once the server listens: ask the socket once, not on every request.
+  // The bound address cannot change once the server listens: ask the socket once, not on every request. Before
+  // listen() (an app.inject warm-up) there is no address yet: nothing is remembered until there is one.
   let boundToLoopback: boolean | undefined
-  const loopbackBound = (): boolean => (boundToLoopback ??= isBoundToLoopback(app))
+  const loopbackBound = (): boolean => boundToLoopback ?? false
 
   function checkHost (host: string | undefined): boolean {
     if (host === undefined || host === '') return false
@@ -59,7 +60,14 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
   }
 
   // Every request of a client carries the same Host: judge each distinct value once.
-  const hostAllowed = rememberLast(checkHost)
+  let hostAllowed = rememberLast(checkHost)
+
+  /** Learns the listening address once the server has one, and forgets verdicts given before it was known. */
+  function learnAddress (): void {
+    if (app.server.address() === null) return
+    boundToLoopback = isBoundToLoopback(app)
+    hostAllowed = rememberLast(checkHost)
+  }
 
   function originAllowed (origin: string): boolean {
     if (allowedOrigins !== undefined) return allowedOrigins.includes('*') || allowedOrigins.includes(origin.toLowerCase())
@@ -68,19 +76,21 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
   }
 
   function refuse (request: FastifyRequest, reply: FastifyReply, what: string, option: string): void {
-    request.log.warn({ host: request.headers.host, origin: request.headers.origin, ip: request.ip }, `Refused an MCP request: ${what} not allowed`)
+    const { host, origin } = request.headers
+    request.log.warn({ host: host === undefined ? host : quoteValue(host), origin: origin === undefined ? origin : quoteValue(origin), ip: request.ip }, `Refused an MCP request: ${what} not allowed`)
     void reply.code(403).send(failure(null, ErrorCode.ServerError,
       `Forbidden: ${what} is not allowed on this server (DNS-rebinding protection); the operator can allow it with the ${option} option`))
   }
 
   return function passesRebindingGuard (request, reply) {
+    if (boundToLoopback === undefined) learnAddress()
     if (!hostAllowed(request.headers.host)) {
-      refuse(request, reply, `Host "${String(request.headers.host)}"`, 'allowedHosts')
+      refuse(request, reply, `Host ${quoteValue(request.headers.host)}`, 'allowedHosts')
       return false
     }
     const origin = request.headers.origin
     if (origin !== undefined && !originAllowed(origin)) {
-      refuse(request, reply, `Origin "${origin}"`, 'allowedOrigins')
+      refuse(request, reply, `Origin ${quoteValue(origin)}`, 'allowedOrigins')
       return false
     }
     return true

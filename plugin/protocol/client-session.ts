@@ -2,42 +2,71 @@ import type { JsonRpcId, JsonRpcMessage } from './jsonrpc.js'
 import type { ClientCapabilities, Implementation, LoggingLevel } from './spec.js'
 import type { AuthIdentity } from './identity.js'
 
+/** What `initialize` tells the server about the client. */
+export interface ClientHello {
+  protocolVersion: string
+  clientInfo: Implementation | undefined
+  clientCapabilities: ClientCapabilities | undefined
+}
+
+/** A request being handled, so that `notifications/cancelled` (or the session ending) can stop it. */
+export interface RunningRequest {
+  abort: (reason?: unknown) => void
+}
+
 /**
- * What the server remembers about one connected client between messages: a stdio connection, a legacy SSE
- * stream, or a stateful Streamable HTTP session. Stateless requests have none.
+ * What the dispatcher knows about one client between messages: a stdio connection, a legacy SSE stream, or a
+ * stateful Streamable HTTP session. Stateless requests have none. The setters may persist (a session shared by
+ * several replicas keeps its state in the cluster's store), so the dispatcher waits for them.
  */
 export interface ClientSession {
   /** Session id on the wire (SSE, stateful HTTP); undefined on stdio. */
   readonly id: string | undefined
   /** The identity that opened the session; other identities cannot use it. */
   readonly owner: AuthIdentity | undefined
+  readonly protocolVersion: string | undefined
+  readonly clientInfo: Implementation | undefined
+  readonly clientCapabilities: ClientCapabilities | undefined
+  /** Lowest level of `notifications/message` the client asked for with `logging/setLevel`. */
+  readonly logLevel: LoggingLevel | undefined
+  /** Requests of this session running in this process. */
+  readonly inFlight: Map<JsonRpcId, RunningRequest>
+  /** Delivers a message outside any request's response (stdout, the SSE stream, the GET stream). */
+  readonly send: ((message: JsonRpcMessage) => void) | undefined
+  initialized: (hello: ClientHello) => void | Promise<void>
+  setLogLevel: (level: LoggingLevel) => void | Promise<void>
+  subscribe: (uri: string) => void | Promise<void>
+  unsubscribe: (uri: string) => void | Promise<void>
+}
+
+/** A session that lives in this process alone: stdio, and a legacy SSE stream (whose messages reach its holder). */
+export class LocalClientSession implements ClientSession {
   protocolVersion: string | undefined
   clientInfo: Implementation | undefined
   clientCapabilities: ClientCapabilities | undefined
-  /** Lowest level of `notifications/message` the client asked for with `logging/setLevel`. */
   logLevel: LoggingLevel | undefined
+  readonly inFlight = new Map<JsonRpcId, RunningRequest>()
   /** Resource URIs the client subscribed to. */
-  readonly subscriptions: Set<string>
-  /** Requests being handled, so that `notifications/cancelled` (or the session ending) can stop them. */
-  readonly inFlight: Map<JsonRpcId, { abort: (reason?: unknown) => void }>
-  /** Delivers a message outside any request's response (stdio, the SSE stream, the GET stream). */
-  send: ((message: JsonRpcMessage) => void) | undefined
-}
+  readonly subscriptions = new Set<string>()
 
-export function createClientSession (
-  id: string | undefined,
-  owner: AuthIdentity | undefined,
-  send: ((message: JsonRpcMessage) => void) | undefined
-): ClientSession {
-  return {
-    id,
-    owner,
-    protocolVersion: undefined,
-    clientInfo: undefined,
-    clientCapabilities: undefined,
-    logLevel: undefined,
-    subscriptions: new Set(),
-    inFlight: new Map(),
-    send
+  constructor (
+    readonly id: string | undefined,
+    readonly owner: AuthIdentity | undefined,
+    readonly send: ((message: JsonRpcMessage) => void) | undefined
+  ) {}
+
+  initialized (hello: ClientHello): void {
+    this.protocolVersion = hello.protocolVersion
+    this.clientInfo = hello.clientInfo
+    this.clientCapabilities = hello.clientCapabilities
+  }
+
+  setLogLevel (level: LoggingLevel): void { this.logLevel = level }
+  subscribe (uri: string): void { this.subscriptions.add(uri) }
+  unsubscribe (uri: string): void { this.subscriptions.delete(uri) }
+
+  /** Stops every request of this session still running here. */
+  abortAll (reason: unknown): void {
+    for (const request of this.inFlight.values()) request.abort(reason)
   }
 }

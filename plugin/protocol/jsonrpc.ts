@@ -147,8 +147,13 @@ export function isObjectValue (value: unknown): value is Record<string, unknown>
 
 const QUOTE_LIMIT = 64
 
+/** A client-sent value, cut at 64 characters (with `…` when cut), for error data and log lines. */
+export function cutShort (value: unknown): string {
+  const text = String(value)
+  return text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text
+}
+
 /** A client-sent value for an error message: quoted, and cut short so that a refusal never echoes kilobytes back. */
 export function quoteValue (value: unknown): string {
-  const text = String(value)
-  return JSON.stringify(text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text)
+  return JSON.stringify(cutShort(value))
 }

@@ -1,5 +1,6 @@
 import type { TSchema } from 'typebox'
 import { Compile } from './typebox-runtime.js'
+import { cutShort } from './jsonrpc.js'
 
 /** A schema compiled once, when its definition is registered, and run on every call. */
 export interface CompiledSchema {
@@ -38,10 +39,13 @@ export function fillDefaults (schema: SchemaNode, value: unknown): unknown {
   return out
 }
 
-/** Each failing path and why, e.g. `/b must be number; (root) must have required properties a`. */
+/**
+ * Each failing path and why, e.g. `/b must be number; (root) must have required properties a`. TypeBox reports
+ * at most 8 errors; a path is cut at 64 characters, since its keys are the client's.
+ */
 function describeProblems (errors: Iterable<{ instancePath: string, message: string }>): string {
   const lines = new Set<string>()
-  for (const error of errors) lines.add(`${error.instancePath === '' ? '(root)' : error.instancePath} ${error.message}`)
+  for (const error of errors) lines.add(`${error.instancePath === '' ? '(root)' : cutShort(error.instancePath)} ${error.message}`)
   return [...lines].join('; ')
 }
 

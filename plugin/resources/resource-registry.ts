@@ -5,11 +5,17 @@ import { runHandler, errorMessage, rethrowProtocolSignals } from '../protocol/ru
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
 import type { Completer } from '../completions/completer.js'
-import { compileUriTemplate, type CompiledTemplate } from './uri-template.js'
+import { compileUriTemplate, UriTemplateError, type CompiledTemplate } from './uri-template.js'
 import {
   isTemplate,
   type AnyResource, type ResourceContent, type ResourceReturn, type ResourceTemplateDefinition, type StaticResourceDefinition
 } from './resource-definition.js'
+
+/**
+ * Longest URI matched against the templates (and quoted back in a not-found error). Matching is linear, but no
+ * real resource URI comes near this: a longer one is refused before any matching.
+ */
+export const MAX_URI_LENGTH = 8192
 
 interface TemplateEntry {
   definition: ResourceTemplateDefinition
@@ -70,6 +76,15 @@ function check (resource: AnyResource): void {
   }
 }
 
+function compileTemplate (name: string, uriTemplate: string): CompiledTemplate {
+  try {
+    return compileUriTemplate(uriTemplate)
+  } catch (error) {
+    if (error instanceof UriTemplateError) throw configErrors.invalidDefinition('resource template', name, error.message)
+    throw error
+  }
+}
+
 export function createResourceRegistry (resources: readonly AnyResource[], services: ServerServices, timeoutMs?: number): ResourceRegistry {
   const fixed = new Map<string, StaticResourceDefinition>()
   const templates = new Map<string, TemplateEntry>()
@@ -80,7 +95,7 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
     check(resource)
     if (isTemplate(resource)) {
       if (templates.has(resource.uriTemplate)) throw configErrors.duplicateDefinition('resource template', resource.uriTemplate)
-      templates.set(resource.uriTemplate, { definition: resource, compiled: compileUriTemplate(resource.uriTemplate) })
+      templates.set(resource.uriTemplate, { definition: resource, compiled: compileTemplate(resource.name, resource.uriTemplate) })
       templatesResult = undefined
     } else {
       if (fixed.has(resource.uri)) throw configErrors.duplicateDefinition('resource', resource.uri)
@@ -116,6 +131,11 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
   function resolve (uri: string): { mimeType: string | undefined, run: (ctx: Parameters<StaticResourceDefinition['handler']>[1]) => ResourceReturn | Promise<ResourceReturn> } | undefined {
     const resource = fixed.get(uri)
     if (resource !== undefined) return { mimeType: resource.mimeType, run: (ctx) => resource.handler(uri, ctx) }
+    if (uri.length > MAX_URI_LENGTH) {
+      throw new JsonRpcError(ErrorCode.InvalidParams,
+        `URI too long: ${uri.length} characters, and this server reads resource URIs of at most ${MAX_URI_LENGTH}; ` +
+        'call resources/list and resources/templates/list to see what it offers', { maxLength: MAX_URI_LENGTH })
+    }
     for (const { definition, compiled } of templates.values()) {
       const variables = compiled.match(uri)
       if (variables !== undefined) return { mimeType: definition.mimeType, run: (ctx) => definition.handler(uri, variables, ctx) }
@@ -134,11 +154,11 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
     switch (outcome.status) {
       case 'done': return normalizeResourceReturn(uri, target.mimeType, outcome.value)
       case 'cancelled': return undefined
-      case 'timeout': throw new JsonRpcError(ErrorCode.InternalError, `Reading "${uri}" timed out after ${outcome.timeoutMs} ms`)
+      case 'timeout': throw new JsonRpcError(ErrorCode.InternalError, `Reading ${quoteValue(uri)} timed out after ${outcome.timeoutMs} ms`)
       case 'failed':
         rethrowProtocolSignals(outcome.error)
         env.log.error({ err: outcome.error, uri }, 'Resource handler threw')
-        throw new JsonRpcError(ErrorCode.InternalError, `Reading "${uri}" failed: ${errorMessage(outcome.error)}`)
+        throw new JsonRpcError(ErrorCode.InternalError, `Reading ${quoteValue(uri)} failed: ${errorMessage(outcome.error)}`)
     }
   }
 

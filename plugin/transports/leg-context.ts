@@ -1,20 +1,28 @@
 import type { Dispatcher } from '../dispatch/dispatcher.js'
 import type { Lifecycle } from '../lifecycle.js'
 import type { McpConfig } from '../options.js'
+import type { Broker } from '../cluster/broker.js'
 import type { SessionStore } from '../sessions/session-store.js'
+import type { SessionStateStore } from '../sessions/session-state.js'
+import type { SseDirectory } from '../sessions/sse-directory.js'
 import type { IdentityCap } from '../sessions/identity-cap.js'
 import type { SseSession } from './legacy-sse/sse-session.js'
-import type { StreamableSession } from './streamable-http/streamable-session.js'
 
 /** The one small object every transport leg is registered with. */
 export interface LegContext {
   dispatcher: Dispatcher
   lifecycle: Lifecycle
   config: McpConfig
-  /** Legacy SSE sessions; present when the SSE routes are on. */
+  /** The legacy SSE streams this process holds; present when the SSE routes are on. */
   sseSessions: SessionStore<SseSession> | undefined
-  /** Stateful Streamable HTTP sessions; present when `streamable.sessions` is on. */
-  streamableSessions: SessionStore<StreamableSession> | undefined
-  /** `maxSessionsPerIdentity`, counted over both stores. */
+  /** Which replica holds each SSE stream; present in cluster mode only. */
+  sseDirectory: SseDirectory | undefined
+  /** Stateful Streamable HTTP sessions (memory, or shared in cluster mode); present when `streamable.sessions` is on. */
+  statefulSessions: SessionStateStore | undefined
+  /** `maxSessionsPerIdentity`, counted over both kinds of session. */
   identityCap: IdentityCap
+  /** The message path to the other replicas; a local one when there are none. */
+  broker: Broker
+  /** How often a resumed stream checks that the replica running its call is still alive (ms). */
+  livenessCheckMs: number
 }

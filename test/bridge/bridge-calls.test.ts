@@ -205,17 +205,18 @@ describe('what a bridged route receives', () => {
     assert.equal(seen.ip, '203.0.113.7')
   })
 
-  test('an MCP request whose address is gone gives a non-loopback request.ip; stdio keeps loopback', async (t) => {
+  test('an MCP request whose address is gone or unknown gives a non-loopback request.ip; stdio keeps loopback', async (t) => {
     const { app } = await build(t, (app) => { mirror(app, '/mirror') })
     await app.ready()
-    const ipFor = async (http: CallEnv['http']): Promise<string> => {
-      const env: CallEnv = { transport: http === undefined ? 'stdio' : 'sse', auth: undefined, session: undefined, log: silentLogger, http }
+    const ipFor = async (http: CallEnv['http'], transport: CallEnv['transport'] = 'sse'): Promise<string> => {
+      const env: CallEnv = { transport, auth: undefined, session: undefined, log: silentLogger, http }
       const response = await app.mcp.dispatcher.handleRequest({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_mirror', arguments: {} } }, env) as any
       return response.result.structuredContent.ip
     }
     assert.equal(await ipFor({ headers: {}, ip: undefined }), '0.0.0.0')
     assert.equal(await ipFor({ headers: {}, ip: '198.51.100.4' }), '198.51.100.4')
-    assert.equal(await ipFor(undefined), '127.0.0.1')
+    assert.equal(await ipFor(undefined, 'sse'), '0.0.0.0', 'a message relayed from another replica')
+    assert.equal(await ipFor(undefined, 'stdio'), '127.0.0.1')
   })
 
   test('arguments land in the path (encoded), the query string (lists repeated), opted-in headers and the body', async (t) => {

@@ -1,6 +1,8 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { createDispatcher } from '../../plugin/core.js'
+import { Type } from 'typebox'
+import { createDispatcher, defineTool } from '../../plugin/core.js'
+import { RequestStateSigner } from '../../plugin/protocol/modern/request-state.js'
 import type { CallEnv } from '../../plugin/protocol/call-env.js'
 import { silentLogger } from '../../plugin/protocol/logger.js'
 import { fixtureTools } from '../helpers/fixture-tools.js'
@@ -95,13 +97,87 @@ describe('multi-round input requests', () => {
     assert.equal(typeof result.requestState, 'string')
   })
 
-  test('the retry with the answer completes, and extra answers are ignored', async () => {
+  test('the retry with the requestState and the answer completes', async () => {
+    const first = (await send('tools/call', { name: 'greet' })).result
     const { result } = await send('tools/call', {
       name: 'greet',
-      inputResponses: { user_name: { action: 'accept', content: { name: 'Ada' } }, unrelated: { x: 1 } }
+      requestState: first.requestState,
+      inputResponses: { user_name: { action: 'accept', content: { name: 'Ada' } } }
     })
     assert.equal(result.resultType, 'complete')
     assert.deepEqual(result.content, [{ type: 'text', text: 'Hello, Ada!' }])
+  })
+
+  test('answers nobody asked for are refused with -32602: without a requestState, or under a key the server did not ask', async () => {
+    const unsolicited = await send('tools/call', { name: 'greet', inputResponses: { user_name: { action: 'accept', content: { name: 'Eve' } } } })
+    assert.equal(unsolicited.error.code, -32602)
+    assert.match(unsolicited.error.message, /inputResponses\["user_name"\] answers no input request of this server: send inputResponses only with the requestState/)
+    const first = (await send('tools/call', { name: 'greet' })).result
+    const extra = await send('tools/call', {
+      name: 'greet',
+      requestState: first.requestState,
+      inputResponses: { user_name: { action: 'accept', content: { name: 'Ada' } }, unrelated: { x: 1 } }
+    })
+    assert.equal(extra.error.code, -32602)
+    assert.match(extra.error.message, /inputResponses\["unrelated"\] answers no input request of this server \(it asked for "user_name"\)/)
+  })
+
+  test('a client may repeat the answers of earlier rounds with the latest requestState', async () => {
+    const name = { action: 'accept', content: { name: 'Ada' } }
+    const first = (await send('tools/call', { name: 'survey' })).result
+    const second = (await send('tools/call', { name: 'survey', requestState: first.requestState, inputResponses: { name } })).result
+    const third = (await send('tools/call', { name: 'survey', requestState: second.requestState, inputResponses: { name, color: { action: 'accept', content: { color: 'red' } } } })).result
+    assert.deepEqual(third.content, [{ type: 'text', text: 'Ada likes red' }])
+  })
+
+  test('a requestState is bound to the caller: another identity cannot continue the request', async () => {
+    const alice: CallEnv = { ...env, auth: { id: 'alice' } }
+    const mallory: CallEnv = { ...env, auth: { id: 'mallory' } }
+    const call = (params: Record<string, unknown>, as: CallEnv): any =>
+      dispatcher.handleRequest({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'survey', ...params, _meta: meta() } }, as)
+    const first = (await call({}, alice)).result
+    const answer = { requestState: first.requestState, inputResponses: { name: { action: 'accept', content: { name: 'Mallory' } } } }
+    const stolen = await call(answer, mallory)
+    assert.equal(stolen.error.code, -32602)
+    assert.match(stolen.error.message, /^Invalid requestState: it was issued to another caller; start the request again/)
+    assert.equal((await call(answer, { ...env, auth: undefined })).error.code, -32602, 'nor a caller without identity')
+    assert.equal((await call(answer, alice)).result.resultType, 'input_required', 'alice goes on to the next question')
+  })
+
+  test('a requestState is bound to the arguments: the answer to one call cannot be replayed for another', async () => {
+    const transfer = defineTool({
+      name: 'transfer',
+      description: 'Moves money after the user confirms',
+      input: Type.Object({ amount: Type.Number(), to: Type.String() }),
+      handler: async ({ amount, to }, ctx) => {
+        const answer = await ctx.elicit({ mode: 'form', message: `Send ${amount} to ${to}?`, requestedSchema: { type: 'object', properties: {} } }, { key: 'confirm' })
+        return answer.action === 'accept' ? `sent ${amount} to ${to}` : 'cancelled'
+      }
+    })
+    const bank = createDispatcher({ info: { name: 'bank', version: '1' }, tools: [transfer] })
+    const call = (params: Record<string, unknown>): any =>
+      bank.handleRequest({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'transfer', ...params, _meta: meta() } }, env)
+    const first = (await call({ arguments: { amount: 1, to: 'bob' } })).result
+    const confirm = { requestState: first.requestState, inputResponses: { confirm: { action: 'accept', content: {} } } }
+    const replayed = await call({ ...confirm, arguments: { amount: 1_000_000, to: 'mallory' } })
+    assert.equal(replayed.error.code, -32602)
+    assert.match(replayed.error.message, /^Invalid requestState: it was issued for other arguments/)
+    const reordered = await call({ ...confirm, arguments: { to: 'bob', amount: 1 } })
+    assert.deepEqual(reordered.result.content, [{ type: 'text', text: 'sent 1 to bob' }], 'the same arguments in another key order still match')
+  })
+
+  test('a requestState expires: an old one is refused with -32602', async () => {
+    const secret = 'expiry-secret-0123456789'
+    const timed = createDispatcher({ info: { name: 'x', version: '1' }, tools: fixtureTools, requestStateSecret: secret })
+    const call = (params: Record<string, unknown>): any =>
+      timed.handleRequest({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'greet', ...params, _meta: meta() } }, env)
+    const first = (await call({})).result
+    const state = JSON.parse(Buffer.from(String(first.requestState).split('.')[0], 'base64url').toString('utf8'))
+    assert.ok(state.x > Date.now() + 9 * 60_000 && state.x <= Date.now() + 10 * 60_000, 'issued for ten minutes')
+    const old = new RequestStateSigner(secret).sign({ ...state, x: Date.now() - 1 })
+    const response = await call({ requestState: old, inputResponses: { user_name: { action: 'accept', content: { name: 'Ada' } } } })
+    assert.equal(response.error.code, -32602)
+    assert.match(response.error.message, /^Invalid requestState: it expired \(input rounds must be answered within 10 minutes\)/)
   })
 
   test('answers from earlier rounds travel in the requestState', async () => {

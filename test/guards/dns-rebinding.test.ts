@@ -1,6 +1,10 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
+import Fastify from 'fastify'
+import mcpPlugin from '../../plugin/index.js'
+import { TOKEN } from '../helpers/app.js'
+import { fixtureTools } from '../helpers/fixture-tools.js'
 import { startApp, AUTH_HEADER } from '../helpers/app.js'
 import { MCP_HEADERS, rpc } from '../helpers/raw-http.js'
 import { hostnameOf } from '../../plugin/guards/dns-rebinding.js'
@@ -61,6 +65,22 @@ describe('DNS-rebinding protection on a loopback-bound server', () => {
     assert.equal((await postWith(baseUrl, { host: 'mcp.example.com', origin: 'https://app.example.com' })).status, 200)
     assert.equal((await postWith(baseUrl, { host: 'mcp.example.com', origin: 'https://other.example.com' })).status, 403)
     assert.equal((await postWith(baseUrl, {})).status, 403, 'the loopback Host is no longer on the list')
+  })
+
+  test('an app.inject warm-up before listen() does not switch the checks off: they follow the address once it is known', async (t) => {
+    const app = Fastify({ logger: false })
+    await app.register(mcpPlugin, { auth: { tokens: [TOKEN] }, tools: fixtureTools })
+    t.after(async () => { await app.close() })
+    for (const host of ['localhost:80', 'evil.example.com']) {
+      const warmUp = await app.inject({ method: 'POST', url: '/mcp', headers: { ...MCP_HEADERS, ...AUTH_HEADER, host }, payload: rpc('ping') })
+      assert.equal(warmUp.statusCode, 200, `the in-process warm-up with Host ${host} is served`)
+    }
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+    assert.equal((await postWith(baseUrl, { host: 'evil.example.com' })).status, 403, 'the Host judged before listen() is judged again')
+    assert.equal((await postWith(baseUrl, { host: 'other.example.com' })).status, 403)
+    assert.equal((await postWith(baseUrl, { origin: 'http://localhost:5173' })).status, 200, 'a loopback browser Origin is served')
+    assert.equal((await postWith(baseUrl, {})).status, 200)
   })
 
   test('the health check is not guarded', async (t) => {

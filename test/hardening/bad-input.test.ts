@@ -2,6 +2,7 @@ import { test, describe, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { startApp, TOKEN, SECOND_TOKEN, AUTH_HEADER } from '../helpers/app.js'
+import { defineResource } from '../../plugin/core.js'
 import { MCP_HEADERS, rpc, INITIALIZE_PARAMS } from '../helpers/raw-http.js'
 import { openSse, type RawSseSession } from '../helpers/sse-client.js'
 import { startStatefulApp, initializeSession } from '../helpers/stateful-http.js'
@@ -26,6 +27,8 @@ interface Row {
   id?: string | number | null
   /** Response headers that must be present with these values (a RegExp) or absent (null). */
   headers?: Record<string, RegExp | null>
+  /** The most bytes the body may have: a refusal quotes what the client sent, cut short, never all of it. */
+  maxBytes?: number
 }
 
 const JSON_HEADERS: OutgoingHttpHeaders = { ...MCP_HEADERS, ...AUTH_HEADER }
@@ -120,7 +123,9 @@ function rebindingRows (method: string, path: string): Row[] {
     row('a foreign Host that only starts like localhost gets 403', { host: 'localhost.evil.example' }, /Host "localhost.evil.example" is not allowed/),
     row('a foreign Origin gets 403', { origin: 'http://evil.example' }, /Origin "http:\/\/evil.example" is not allowed.*allowedOrigins/),
     row('Origin: null gets 403', { origin: 'null' }, /Origin "null" is not allowed/),
-    row('an Origin that is not a URL gets 403', { origin: 'not a url' }, /Origin "not a url" is not allowed/)
+    row('an Origin that is not a URL gets 403', { origin: 'not a url' }, /Origin "not a url" is not allowed/),
+    { ...row('a 15 KB Host gets 403 quoting only its first 64 characters', { host: `${'h'.repeat(15_000)}.example` }, /^Forbidden: Host "h{64}…" is not allowed/), maxBytes: 600 },
+    { ...row('a 15 KB Origin gets 403 quoting only its first 64 characters', { origin: `http://${'o'.repeat(15_000)}.example` }, /^Forbidden: Origin "http:\/\/o{57}…" is not allowed/), maxBytes: 600 }
   ]
 }
 
@@ -202,11 +207,15 @@ function modernRows (): Row[] {
     mismatch('2026-07-28: tools/call without Mcp-Name gets 400 with -32020', modern('tools/call', add), /the Mcp-Name header must repeat "add"/),
     mismatch('2026-07-28: an Mcp-Name naming another tool gets 400 with -32020', modern('tools/call', add, { 'mcp-name': 'echo' }), /the Mcp-Name header must repeat "add"/),
     mismatch('2026-07-28: an Mcp-Name that is not valid base64 gets 400 with -32020', modern('tools/call', add, { 'mcp-name': '=?base64?!!!?=' }), /the Mcp-Name header must repeat "add"/),
+    mismatch('2026-07-28: a made-up Mcp-Session-Id does not turn the header rules off: another tool in Mcp-Name gets 400', modern('tools/call', add, { 'mcp-name': 'echo', 'mcp-session-id': 'made-up' }), /the Mcp-Name header must repeat "add"/),
+    mismatch('2026-07-28: a made-up Mcp-Session-Id does not turn the header rules off: no Mcp-Method gets 400', modern('tools/list', {}, { 'mcp-method': null, 'mcp-session-id': 'made-up' }), /the Mcp-Method header must repeat the body's method "tools\/list"$/),
+    { description: '2026-07-28: the era\'s header alone, with a made-up Mcp-Session-Id, still needs _meta', request: postWith('/mcp', rpc('tools/list', {}, 'sid-no-meta'), { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list', 'mcp-session-id': 'made-up' }), status: 400, code: INVALID_PARAMS, message: /every 2026-07-28 request needs params._meta/, id: 'sid-no-meta' },
     { description: '2026-07-28: a header-only 2026 request without _meta gets 400 with -32602', request: postWith('/mcp', rpc('tools/list', {}, 'no-meta'), { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/list' }), status: 400, code: INVALID_PARAMS, message: /every 2026-07-28 request needs params._meta/, id: 'no-meta' },
     { description: '2026-07-28: _meta without clientCapabilities gets 400 with -32602', request: modern('tools/list', {}, {}, { 'io.modelcontextprotocol/protocolVersion': MODERN }), status: 400, code: INVALID_PARAMS, message: /params._meta needs "io.modelcontextprotocol\/clientCapabilities"/ },
     { description: '2026-07-28: clientCapabilities that are not an object get 400 with -32602', request: modern('tools/list', {}, {}, { ...MODERN_META, 'io.modelcontextprotocol/clientCapabilities': 'all' }), status: 400, code: INVALID_PARAMS, message: /clientCapabilities/ },
     { description: '2026-07-28: a _meta protocolVersion that is not a string gets 400 with -32602', request: modern('tools/list', {}, {}, { ...MODERN_META, 'io.modelcontextprotocol/protocolVersion': 2026 }), status: 400, code: INVALID_PARAMS, message: /needs "io.modelcontextprotocol\/protocolVersion" \(a string/ },
     { description: '2026-07-28: an unknown later revision gets 400 with -32022 naming the supported ones', request: modern('tools/list', {}, { 'mcp-protocol-version': '2099-01-01' }, { ...MODERN_META, 'io.modelcontextprotocol/protocolVersion': '2099-01-01' }), status: 400, code: UNSUPPORTED_VERSION, message: /Unsupported protocol version "2099-01-01": this server speaks 2026-07-28/ },
+    { description: '2026-07-28: a 10 KB protocol version is quoted short in the -32022 refusal and its data', request: modern('tools/list', {}, { 'mcp-protocol-version': 'v'.repeat(10_000) }, { ...MODERN_META, 'io.modelcontextprotocol/protocolVersion': 'v'.repeat(10_000) }), status: 400, code: UNSUPPORTED_VERSION, message: /^Unsupported protocol version "v{64}…": this server speaks 2026-07-28/, maxBytes: 600 },
     { description: '2026-07-28: an unknown method gets 404 with -32601', request: modern('tools/destroy'), status: 404, code: METHOD_NOT_FOUND, message: /Method not found/ },
     { description: '2026-07-28: initialize, removed in this era, gets 404 with -32601', request: modern('initialize', { protocolVersion: MODERN, capabilities: {}, clientInfo: { name: 'x', version: '1' } }), status: 404, code: METHOD_NOT_FOUND, message: /initialize/ },
     { description: '2026-07-28: wrong argument types are a tool error', request: modern('tools/call', { name: 'add', arguments: { a: 'one' } }, { 'mcp-name': 'add' }), status: 200, code: null, message: /"isError":true.*\/a must be number|\/a must be number.*"isError":true/ },
@@ -236,6 +245,7 @@ async function check (baseUrl: string, row: Row): Promise<string | undefined> {
       assert.match(response.text, row.message, 'body')
       if (response.status < 300 && response.text !== '') assertJsonRpcResponse(response.json, 'body')
     }
+    if (row.maxBytes !== undefined) assert.ok(Buffer.byteLength(response.text) <= row.maxBytes, `a body of ${Buffer.byteLength(response.text)} bytes, at most ${row.maxBytes} expected`)
     for (const [name, expected] of Object.entries(row.headers ?? {})) {
       const value = response.headers?.[name]
       if (expected === null) assert.equal(value, undefined, `header ${name}`)
@@ -346,6 +356,33 @@ describe('bad input on POST /mcp (stateless)', () => {
     const { baseUrl } = await startApp(t, { bodyLimit: LIMIT })
     await runTable(t, baseUrl, parserRows(hostOf(baseUrl), '/mcp'), async () => { await pingStateless(baseUrl) })
     await initializeStateless(baseUrl)
+  })
+})
+
+describe('bad input on resources/read', () => {
+  const resources = [
+    defineResource({ uriTemplate: 'file://{name}.{ext}', name: 'file', handler: (_uri, { name, ext }) => `${name} ${ext}` }),
+    defineResource({ uriTemplate: 'repo://{+path}/blob', name: 'blob', handler: (_uri, { path }) => path }),
+    defineResource({ uriTemplate: 'broken://{+path}', name: 'broken', handler: () => { throw new Error('disk on fire') } })
+  ]
+  const read = (uri: string, id: string): WireRequest => postWith('/mcp', rpc('resources/read', { uri }, id))
+
+  test('URIs built to make template matching slow, or too long to match, are refused at once', async (t) => {
+    const faults = watchProcessFaults(t)
+    const { baseUrl } = await startApp(t, { resources })
+    const tooLong = /^URI too long: \d+ characters, and this server reads resource URIs of at most 8192; call resources\/list/
+    const notFound = /^Resource not found: "[^"]{1,64}…?"\. Call resources\/list/
+    const rows: Row[] = [
+      { description: 'a 256 KiB URI of "a." against file://{name}.{ext} gets -32602 URI too long', request: read(`file://${'a.'.repeat(128 * 1024)}/`, 'dots'), status: 200, code: INVALID_PARAMS, message: tooLong, id: 'dots' },
+      { description: 'a 256 KiB URI of "a/" against repo://{+path}/blob gets -32602 URI too long', request: read(`repo://${'a/'.repeat(128 * 1024)}x`, 'slashes'), status: 200, code: INVALID_PARAMS, message: tooLong },
+      { description: 'a 700 KiB URI that fits no template gets -32602 URI too long', request: read(`x${'y'.repeat(700 * 1024)}`, 'long'), status: 200, code: INVALID_PARAMS, message: tooLong },
+      { description: 'an 8 KiB URI that fits no template is not found, quoted short', request: read(`file://${'a.'.repeat(4000)}/`, 'cap'), status: 200, code: -32002, message: notFound },
+      { description: 'a URI with a broken percent-escape fits no template', request: read('file://a%E0%A4%A.txt', 'escape'), status: 200, code: -32002, message: notFound },
+      { description: 'a URI that fits a template is read', request: read('file://report.final.pdf', 'fits'), status: 200, code: null, message: /"text":"report.final pdf"/ },
+      { description: 'an 8 KB URI whose handler throws is quoted short in the error', request: read(`broken://${'b'.repeat(8000)}`, 'broken'), status: 200, code: -32603, message: /^Reading "broken:\/\/b{55}…" failed: disk on fire$/, maxBytes: 600 }
+    ]
+    await runTable(t, baseUrl, rows, async () => { await pingStateless(baseUrl) })
+    assert.deepEqual(faults, [])
   })
 })
 
@@ -481,6 +518,7 @@ describe('bad input on stateful /mcp', () => {
       { description: 'a batch in the session gets 400 with -32600', request: inSession(`[${PING}]`), status: 400, code: INVALID_REQUEST, message: /batches are not supported/ },
       { description: 'a body over bodyLimit in the session gets 413', request: inSession(JSON.stringify(rpc('ping', { padding: 'x'.repeat(LIMIT) }))), status: 413, code: SERVER_ERROR, message: /Payload Too Large/ },
       { description: 'a notification in the session gets 202 and no body', request: inSession({ jsonrpc: '2.0', method: 'notifications/unheard-of' }), status: 202, code: null, message: /^$/ },
+      { description: '2026-07-28: a request of that era carrying the session id is checked by the era\'s header rules', request: { ...modern('tools/call', { name: 'add', arguments: { a: 1, b: 2 } }, { 'mcp-name': 'echo' }), headers: { ...modern('tools/call', {}, { 'mcp-name': 'echo' }).headers, 'mcp-session-id': session.id } }, status: 400, code: HEADER_MISMATCH, message: /the Mcp-Name header must repeat "add"/ },
       ...authRows(inSession(PING))
     ]
     const alive = async (): Promise<void> => {

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { startApp } from '../helpers/app.js'
-import { rpc } from '../helpers/raw-http.js'
+import { MCP_HEADERS, rpc } from '../helpers/raw-http.js'
 import { openSse } from '../helpers/sse-client.js'
 import { startStatefulApp, initializeSession, getStream } from '../helpers/stateful-http.js'
 import { send } from './support.js'
@@ -62,5 +62,25 @@ describe('sessions belong to identities, not to token bytes', () => {
     assert.equal((await session.send(rpc('ping', undefined, 'p'), bearer('key-2'))).status, 202)
     assert.deepEqual(await session.nextMessage(), { jsonrpc: '2.0', id: 'p', result: {} })
     assert.equal((await session.send(rpc('ping'), bearer('key-3'))).status, 404)
+  })
+})
+
+describe('2026-07-28 input rounds belong to the identity that started them', () => {
+  test('over HTTP, bob cannot answer alice\'s elicitation with her requestState; alice can', async (t) => {
+    const { baseUrl } = await startApp(t, { auth: ROTATING })
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } }
+    const call = async (token: string, params: Record<string, unknown> = {}): Promise<any> => (await send(baseUrl, {
+      path: '/mcp',
+      headers: { ...MCP_HEADERS, ...bearer(token), 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'greet' },
+      body: rpc('tools/call', { name: 'greet', ...params, _meta: meta }, 'greet')
+    })).json
+    const first = (await call(OLD)).result
+    assert.equal(first.resultType, 'input_required')
+    const answer = { requestState: first.requestState, inputResponses: { user_name: { action: 'accept', content: { name: 'Bob' } } } }
+    const stolen = await call(BOB, answer)
+    assert.equal(stolen.error?.code, -32602)
+    assert.match(stolen.error.message, /issued to another caller/)
+    const own = await call(NEW, { ...answer, inputResponses: { user_name: { action: 'accept', content: { name: 'Alice' } } } })
+    assert.deepEqual(own.result.content, [{ type: 'text', text: 'Hello, Alice!' }], 'the rotated token of the same identity goes on')
   })
 })

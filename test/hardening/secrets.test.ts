@@ -5,6 +5,9 @@ import { openSse } from '../helpers/sse-client.js'
 import { startLoggedApp } from '../helpers/sse-app.js'
 import { spawnServer } from '../helpers/spawn-server.js'
 import { send } from './support.js'
+import { waitFor } from '../server/support.js'
+import Fastify from 'fastify'
+import mcpPlugin, { redactUrl, requestLogSerializer } from '../../plugin/index.js'
 
 const SECRET = 'alice-very-secret-token-0123456789'
 const GUESS = 'mallory-guessed-token-9876543210'
@@ -40,6 +43,39 @@ describe('tokens stay secret', () => {
     const refusal = logs.find((line) => line.msg === 'MCP request refused by bearer auth')
     assert.equal(refusal?.url, '/mcp')
     assert.doesNotMatch(JSON.stringify(refusal), new RegExp(GUESS))
+  })
+
+  test('node server logs no token a client put in the query string, in any line: request, refusal, not-found', { timeout: 30_000 }, async (t) => {
+    const server = await spawnServer(t, [], { MCP_TOKEN: SECRET, LOG_LEVEL: 'debug' })
+    const headers = { ...MCP_HEADERS, authorization: `Bearer ${SECRET}` }
+    await send(server.baseUrl, { path: `/mcp?access_token=${SECRET}`, headers: MCP_HEADERS, body: rpc('ping') })
+    await send(server.baseUrl, { path: `/mcp?token=${GUESS}&x`, headers, body: rpc('ping') })
+    await send(server.baseUrl, { method: 'GET', path: `/nowhere?api_key=${SECRET}` })
+    await send(server.baseUrl, { path: `/messages?sessionId=not-a-session&key=${SECRET}`, headers, body: rpc('ping') })
+    await send(server.baseUrl, { path: `/mcp?${SECRET}`, headers, body: '{bad json' })
+    const lines = await waitFor('the last request in the log', () => {
+      const parsed = server.stdout().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line))
+      return parsed.filter((line) => line.msg === 'request completed').length >= 5 ? parsed : undefined
+    })
+    const urls = lines.map((line) => line.req?.url).filter((url) => url !== undefined)
+    assert.deepEqual(urls, ['/mcp?[redacted]', '/mcp?[redacted]', '/nowhere?[redacted]', '/messages?sessionId=not-a-session&[redacted]', '/mcp?[redacted]'])
+    assert.ok(lines.some((line) => /^Route GET:\/nowhere\?\[redacted\] not found$/.test(line.msg)), 'the not-found line is there, redacted')
+    assert.doesNotMatch(server.stdout() + server.stderr(), new RegExp(`${SECRET}|${GUESS}`))
+  })
+
+  test('the exported request serializer keeps tokens in the query string out of an app\'s own request log', async (t) => {
+    const logs: string[] = []
+    const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => { logs.push(line) } }, serializers: { req: requestLogSerializer } } })
+    await app.register(mcpPlugin, { auth: { tokens: [SECRET] }, tools: [] })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    t.after(async () => { await app.close() })
+    const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+    await send(baseUrl, { path: `/mcp?access_token=${SECRET}`, headers: MCP_HEADERS, body: rpc('ping') })
+    assert.ok(logs.some((line) => line.includes('"url":"/mcp?[redacted]"')))
+    assert.doesNotMatch(logs.join(''), new RegExp(SECRET))
+    assert.equal(redactUrl('/messages?sessionId=abc'), '/messages?sessionId=abc')
+    assert.equal(redactUrl('/mcp?'), '/mcp')
+    assert.equal(redactUrl('/mcp'), '/mcp')
   })
 
   test('no error response echoes a presented token, in its body or its headers', async (t) => {

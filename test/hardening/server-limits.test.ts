@@ -29,18 +29,19 @@ describe('node server guards and limits', () => {
       MCP_SSE_MAX_IN_FLIGHT: '4',
       MCP_AUTH_FAILURE_LOG_LEVEL: 'info'
     })
-    assert.deepEqual(config.allowedHosts, ['mcp.example.com', 'mcp.example.com:8443', '[::1]:3100'])
-    assert.deepEqual(config.allowedOrigins, ['https://app.example.com', 'http://localhost:5173'])
-    assert.deepEqual([config.bodyLimit, config.toolTimeoutMs, config.maxSessionsPerIdentity, config.sseMaxInFlight, config.authFailureLogLevel],
+    const { options } = config
+    assert.deepEqual(options.allowedHosts, ['mcp.example.com', 'mcp.example.com:8443', '[::1]:3100'])
+    assert.deepEqual(options.allowedOrigins, ['https://app.example.com', 'http://localhost:5173'])
+    assert.deepEqual([options.bodyLimit, options.toolTimeoutMs, options.maxSessionsPerIdentity, options.sse.maxInFlight, options.authFailureLogLevel],
       [65_536, 0, 3, 4, 'info'])
   })
 
   test('bad guard and limit settings are refused with the variable\'s name', () => {
-    refused({ MCP_ALLOWED_HOSTS: 'https://mcp.example.com' }, /MCP_ALLOWED_HOSTS: "https:\/\/mcp.example.com" is not a host name/)
-    refused({ MCP_ALLOWED_HOSTS: ' , ' }, /MCP_ALLOWED_HOSTS lists nothing/)
-    refused({ MCP_ALLOWED_ORIGINS: 'app.example.com' }, /MCP_ALLOWED_ORIGINS: "app.example.com" is not an origin/)
-    refused({ MCP_ALLOWED_ORIGINS: 'https://app.example.com/path' }, /is not an origin/)
-    refused({ MCP_BODY_LIMIT: '1mb' }, /MCP_BODY_LIMIT must be a whole number from 1024/)
+    refused({ MCP_ALLOWED_HOSTS: 'https://mcp.example.com' }, /MCP_ALLOWED_HOSTS must be host names such as mcp\.example\.com.*, got "https:\/\/mcp.example.com"/)
+    refused({ MCP_ALLOWED_HOSTS: ' , ' }, /MCP_ALLOWED_HOSTS must be host names .*, got " , "/)
+    refused({ MCP_ALLOWED_ORIGINS: 'app.example.com' }, /MCP_ALLOWED_ORIGINS must be origins such as https:\/\/app\.example\.com.*, got "app.example.com"/)
+    refused({ MCP_ALLOWED_ORIGINS: 'https://app.example.com/path' }, /MCP_ALLOWED_ORIGINS must be origins/)
+    refused({ MCP_BODY_LIMIT: '1mb' }, /MCP_BODY_LIMIT must be a whole number from 1 up, got "1mb"/)
     refused({ MCP_TOOL_TIMEOUT_MS: '-1' }, /MCP_TOOL_TIMEOUT_MS must be a whole number from 0/)
     refused({ MCP_MAX_SESSIONS_PER_IDENTITY: '0' }, /MCP_MAX_SESSIONS_PER_IDENTITY must be a whole number from 1/)
     refused({ MCP_SSE_MAX_IN_FLIGHT: 'many' }, /MCP_SSE_MAX_IN_FLIGHT/)

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { ConfigError, isLoopback, loadTokens, parseConfig } from '../../server/config.js'
 import { tokenFingerprint } from '../../plugin/auth/token-matcher.js'
+import { resolveOptions } from '../../plugin/options.js'
 
 function tokenFile (t: TestContext, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-config-'))
@@ -25,41 +26,30 @@ function assertConfigError (fn: () => unknown, message: RegExp, secret?: string)
   })
 }
 
-test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens and an 8 s drain', () => {
-  assert.deepEqual(parseConfig([], {}), {
+test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens, an 8 s drain and the plugin defaults', () => {
+  const { options, ...settings } = parseConfig([], {})
+  assert.deepEqual(settings, {
     transport: 'http',
     host: '127.0.0.1',
     port: 3100,
-    tokens: [],
     noAuth: false,
-    toolsModule: undefined,
-    sse: true,
-    sseMaxSessions: 50,
-    sseIdleTimeoutMs: 1_800_000,
-    stateful: false,
-    statefulMaxSessions: 100,
-    statefulIdleTimeoutMs: 1_800_000,
-    shutdownGraceMs: 8_000,
     logLevel: 'info',
-    allowedHosts: undefined,
-    allowedOrigins: undefined,
-    bodyLimit: 1_048_576,
-    toolTimeoutMs: 300_000,
-    maxSessionsPerIdentity: undefined,
-    sseMaxInFlight: 32,
-    authFailureLogLevel: 'warn',
-    requestStateSecret: undefined
+    shutdownGraceMs: 8_000,
+    tokens: []
   })
+  assert.deepEqual(options, resolveOptions({ auth: false }).config, 'exactly the plugin\'s defaults')
+  assert.deepEqual([options.routes.sse, options.sse.maxSessions, options.streamable.sessions, options.toolTimeoutMs], [true, 50, false, 300_000])
 })
 
 test('every flag wins over its environment variable', () => {
-  const env = { HOST: '10.0.0.1', PORT: '8080', MCP_TOOLS: 'env-tools.js', MCP_TRANSPORT: 'stdio', MCP_SSE: '1', LOG_LEVEL: 'warn' }
-  const config = parseConfig(['--host', '::1', '--port', '9000', '--tools', 'flag-tools.js', '--transport', 'http', '--no-sse', '--log-level', 'debug'], env)
+  const env = { HOST: '10.0.0.1', PORT: '8080', MCP_TOOLS: 'env-tools.js', MCP_TRANSPORT: 'stdio', MCP_SSE: '1', LOG_LEVEL: 'warn', MCP_STATEFUL: '0' }
+  const config = parseConfig(['--host', '::1', '--port', '9000', '--tools', 'flag-tools.js', '--transport', 'http', '--no-sse', '--log-level', 'debug', '--stateful'], env)
   assert.equal(config.host, '::1')
   assert.equal(config.port, 9000)
   assert.equal(config.toolsModule, 'flag-tools.js')
   assert.equal(config.transport, 'http')
-  assert.equal(config.sse, false)
+  assert.equal(config.options.routes.sse, false)
+  assert.equal(config.options.streamable.sessions, true)
   assert.equal(config.logLevel, 'debug')
 })
 
@@ -69,8 +59,12 @@ test('environment variables apply when no flag is given', () => {
     MCP_SSE_IDLE_TIMEOUT_MS: '60000', MCP_SHUTDOWN_GRACE_MS: '1000', LOG_LEVEL: 'error'
   })
   assert.deepEqual(
-    [config.host, config.port, config.toolsModule, config.sse, config.sseMaxSessions, config.sseIdleTimeoutMs, config.shutdownGraceMs, config.logLevel],
+    [config.host, config.port, config.toolsModule, config.options.routes.sse, config.options.sse.maxSessions, config.options.sse.idleTimeoutMs, config.shutdownGraceMs, config.logLevel],
     ['0.0.0.0', 3200, 'tools.js', false, 5, 60_000, 1000, 'error'])
+})
+
+test('--sse turns SSE back on over MCP_SSE=0', () => {
+  assert.equal(parseConfig(['--sse'], { MCP_SSE: '0' }).options.routes.sse, true)
 })
 
 test('empty environment variables count as unset', () => {
@@ -130,13 +124,22 @@ test('stdio reads no tokens, so a missing token file does not stop it', () => {
   assert.deepEqual(config.tokens, [])
 })
 
-test('numbers out of range or not whole name their variable', () => {
-  assertConfigError(() => parseConfig(['--port=-1'], {}), /--port \/ PORT must be a whole number from 0 to 65535, got "-1"/)
+test('a bad value is refused by the schema in one line that names the flag or the variable it came from', () => {
+  assertConfigError(() => parseConfig(['--port=-1'], {}), /^--port must be a whole number from 0 to 65535, got "-1"$/)
+  assertConfigError(() => parseConfig([], { PORT: '-1' }), /^PORT must be a whole number from 0 to 65535, got "-1"$/)
   assertConfigError(() => parseConfig(['--port', '3100.5'], {}), /got "3100\.5"/)
   assertConfigError(() => parseConfig([], { PORT: ' ' }), /got " "/)
-  assertConfigError(() => parseConfig([], { MCP_SSE_MAX_SESSIONS: '0' }), /MCP_SSE_MAX_SESSIONS must be a whole number from 1/)
-  assertConfigError(() => parseConfig([], { MCP_SHUTDOWN_GRACE_MS: 'soon' }), /MCP_SHUTDOWN_GRACE_MS/)
-  assertConfigError(() => parseConfig([], { MCP_SSE: 'maybe' }), /MCP_SSE must be 1 or 0/)
+  assertConfigError(() => parseConfig([], { MCP_SSE_MAX_SESSIONS: '0' }), /^MCP_SSE_MAX_SESSIONS must be a whole number from 1 up, got "0"$/)
+  assertConfigError(() => parseConfig([], { MCP_SHUTDOWN_GRACE_MS: 'soon' }), /^MCP_SHUTDOWN_GRACE_MS must be a whole number from 0 to 600000, got "soon"$/)
+  assertConfigError(() => parseConfig([], { MCP_SSE: 'maybe' }), /^MCP_SSE must be 1 or 0 \(true or false\), got "maybe"$/)
+  assertConfigError(() => parseConfig([], { MCP_TRANSPORT: 'carrier-pigeon' }), /^MCP_TRANSPORT must be one of http, stdio, got "carrier-pigeon"$/)
+  assertConfigError(() => parseConfig(['--log-level', 'loud'], {}), /^--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"$/)
+  assertConfigError(() => parseConfig(['--host', ''], {}), /^--host must be an address such as 127\.0\.0\.1 or 0\.0\.0\.0, got ""$/)
+})
+
+test('a timeout longer than Node\'s timers can wait is refused rather than firing at once', () => {
+  assertConfigError(() => parseConfig([], { MCP_SSE_IDLE_TIMEOUT_MS: '2147483648' }), /^MCP_SSE_IDLE_TIMEOUT_MS must be a whole number from 1 to 2147483647/)
+  assert.equal(parseConfig([], { MCP_SSE_IDLE_TIMEOUT_MS: '2147483647' }).options.sse.idleTimeoutMs, 2_147_483_647)
 })
 
 test('--sse and --no-sse together are refused', () => {
@@ -153,7 +156,7 @@ test('isLoopback accepts 127.0.0.0/8, ::1 and localhost, and nothing else', () =
   for (const host of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.10', 'example.com', '128.0.0.1']) assert.equal(isLoopback(host), false, host)
 })
 
-test('MCP_REQUEST_STATE_SECRET is passed on, and a short one is refused with a way to make a good one', () => {
-  assert.equal(parseConfig([], { MCP_REQUEST_STATE_SECRET: 'a-secret-of-sufficient-length' }).requestStateSecret, 'a-secret-of-sufficient-length')
-  assert.throws(() => parseConfig([], { MCP_REQUEST_STATE_SECRET: 'short' }), /at least 16 characters.*generate-key/)
+test('MCP_REQUEST_STATE_SECRET is passed on, and a short one is refused, unechoed, with a way to make a good one', () => {
+  assert.equal(parseConfig([], { MCP_REQUEST_STATE_SECRET: 'a-secret-of-sufficient-length' }).options.requestStateSecret, 'a-secret-of-sufficient-length')
+  assertConfigError(() => parseConfig([], { MCP_REQUEST_STATE_SECRET: 'short-secret' }), /^MCP_REQUEST_STATE_SECRET must be at least 16 characters.*generate-key$/, 'short-secret')
 })

@@ -1,7 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connectStdio } from '../helpers/clients.js'
-import { runServer } from '../helpers/spawn-server.js'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { REPO_ROOT, runServer } from '../helpers/spawn-server.js'
 import { INITIALIZE_PARAMS, rpc } from '../helpers/raw-http.js'
 import { PACKAGE_VERSION } from '../../plugin/version.js'
 import { closed, exitWithin, SERVER_ENTRY, TOOLS_FIXTURE, waitFor } from './support.js'
@@ -56,6 +58,41 @@ test('over stdio, stdout carries only JSON-RPC lines, even when a tool calls con
   assert.equal(byId.get(null)?.error.code, -32700)
   assert.match(run.stderr(), /chatty was called/)
   assert.match(run.stderr(), /MCP server on stdio/)
+})
+
+/** Sends initialize and a scribbler call over stdin, closes it, and returns stdout and stderr once the process ended. */
+async function scribble (child: ChildProcess, out: () => string): Promise<string[]> {
+  child.stdin!.write(`${JSON.stringify(rpc('initialize', INITIALIZE_PARAMS, 1))}\n`)
+  child.stdin!.write(`${JSON.stringify(rpc('tools/call', { name: 'scribbler', arguments: {} }, 2))}\n`)
+  await waitFor('two answers on stdout', () => out().split('\n').length > 2 ? true : undefined)
+  child.stdin!.end()
+  assert.equal(await exitWithin(closed(child), 5_000), 0)
+  const lines = out().split('\n')
+  assert.equal(lines.pop(), '', 'stdout ends with a newline')
+  return lines
+}
+
+test('over stdio, nothing but JSON-RPC reaches stdout when a tools module writes to process.stdout itself', async (t) => {
+  const run = runServer(t, ['--transport', 'stdio', '--tools', join(REPO_ROOT, 'dist', 'test', 'fixtures', 'stdout-tools.js')])
+  const lines = await scribble(run.child, run.stdout)
+  const messages = lines.map((line) => JSON.parse(line) as { id: number, result?: any })
+  assert.deepEqual(messages.map((message) => message.id), [1, 2])
+  assert.deepEqual(messages[1].result.content, [{ type: 'text', text: 'scribbled' }])
+  for (const text of ['stdout-tools loaded', 'scribbled a string', 'scribbled bytes', 'scribbled with a callback', 'scribbled as latin1', 'scribbled with console.log', 'a table', 'dir']) {
+    assert.match(run.stderr(), new RegExp(text), `"${text}" went to stderr`)
+  }
+})
+
+test('the library\'s serveStdio with its default streams keeps a tool\'s process.stdout writes off stdout too', async (t) => {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'test', 'fixtures', 'stdio-library.js')], { stdio: ['pipe', 'pipe', 'pipe'] })
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  let out = ''
+  let err = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
+  const lines = await scribble(child, () => out)
+  assert.deepEqual(lines.map((line) => JSON.parse(line).id), [1, 2])
+  assert.match(err, /scribbled a string[^]*scribbled with console.log/)
 })
 
 test('the stdio server exits 0 when stdin closes', async (t) => {

@@ -175,3 +175,11 @@ describe('tool definitions are checked when registered', () => {
     assert.throws(() => createDispatcher({ info: { name: 't', version: '1' }, tools: [tool(() => ''), tool(() => '')] }), /Two tools are named "t"/)
   })
 })
+
+describe('argument problems quote the client\'s input cut short', () => {
+  test('a failing property with a 10 KB name is named by its first 64 characters', async () => {
+    const numbers = tool(() => 'ok', { name: 'numbers', input: Type.Object({ tags: Type.Record(Type.String(), Type.Number()) }) })
+    const longKey = await call([numbers], 'numbers', { tags: { ['k'.repeat(10_000)]: 'not a number' } })
+    assert.match(longKey.result.content[0].text, /^Invalid arguments for tool "numbers": \/tags\/k{58}… must be number$/)
+  })
+})

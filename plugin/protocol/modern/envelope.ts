@@ -1,4 +1,4 @@
-import { ErrorCode, failure, isObjectValue, type JsonRpcFailure, type JsonRpcRequest } from '../jsonrpc.js'
+import { ErrorCode, failure, isObjectValue, quoteValue, cutShort, type JsonRpcFailure, type JsonRpcRequest } from '../jsonrpc.js'
 import type { ClientCapabilities, Implementation, LoggingLevel } from '../spec.js'
 import { isLoggingLevel } from '../logging-levels.js'
 
@@ -59,8 +59,8 @@ export function checkEnvelope (request: JsonRpcRequest): ModernEnvelope | JsonRp
   if (typeof envelope === 'string') return failure(request.id, ErrorCode.InvalidParams, `Invalid params: ${envelope}`)
   if (!(MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(envelope.protocolVersion)) {
     return failure(request.id, ModernErrorCode.UnsupportedVersion,
-      `Unsupported protocol version "${envelope.protocolVersion}": this server speaks ${MODERN_PROTOCOL_VERSIONS.join(', ')} (and the 2025 revisions through initialize)`,
-      { supported: [...MODERN_PROTOCOL_VERSIONS], requested: envelope.protocolVersion })
+      `Unsupported protocol version ${quoteValue(envelope.protocolVersion)}: this server speaks ${MODERN_PROTOCOL_VERSIONS.join(', ')} (and the 2025 revisions through initialize)`,
+      { supported: [...MODERN_PROTOCOL_VERSIONS], requested: cutShort(envelope.protocolVersion) })
   }
   return envelope
 }

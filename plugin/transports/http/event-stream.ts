@@ -33,6 +33,16 @@ export class SseStream {
     return this.write(frame)
   }
 
+  /** Writes frames already framed (a replay), under the same bound as single events. */
+  sendFrames (frames: string): boolean {
+    return frames === '' || (this.isOpen && this.write(frames))
+  }
+
+  /** Bytes written that the client has not read yet. */
+  get waitingBytes (): number {
+    return this.res.writableLength
+  }
+
   comment (text: string): boolean {
     return this.isOpen && this.write(`: ${text}\n\n`)
   }
@@ -49,6 +59,12 @@ export class SseStream {
     this.closed = true
     if (this.keepAlive !== undefined) clearInterval(this.keepAlive)
     if (!this.res.writableEnded && !this.res.destroyed) this.res.end()
+  }
+
+  /** Cuts the connection at once, with whatever still waits for the client. */
+  destroy (): void {
+    this.dispose()
+    this.res.destroy()
   }
 
   /** Stops the keep-alive timer once the client has gone (the socket is already closed). */

@@ -4,20 +4,30 @@ import type { Lifecycle } from '../../lifecycle.js'
 import type { IdentityCap } from '../../sessions/identity-cap.js'
 import { refusals } from './refusals.js'
 
+/** A 503 the client can act on when the shared session store (Redis) cannot be reached. */
+export async function reachStore<T> (work: Promise<T>, rpcId: JsonRpcId | null = null): Promise<T> {
+  try {
+    return await work
+  } catch (error) {
+    throw Object.assign(refusals.clusterUnavailable(rpcId), { cause: error })
+  }
+}
+
 /** While the host drains for shutdown, new MCP work is refused with 503 so clients retry elsewhere. */
-export function refuseWhileDraining (lifecycle: Lifecycle): void {
-  if (lifecycle.draining) throw refusals.draining()
+export function refuseWhileDraining (lifecycle: Lifecycle, rpcId: JsonRpcId | null = null): void {
+  if (lifecycle.draining) throw refusals.draining(rpcId)
 }
 
 /**
  * A caller that already holds `maxSessionsPerIdentity` sessions gets 429 (its own sessions are the limit, not the
  * server's capacity, which is 503) with Retry-After, and the refusal is logged with the identity.
  */
-export function refuseOverIdentityCap (
+export async function refuseOverIdentityCap (
   cap: IdentityCap, request: FastifyRequest, rpcId: JsonRpcId | null = null
-): void {
+): Promise<void> {
   const owner = request.mcpAuth
-  if (owner === null || cap.limit === undefined || !cap.reached(owner)) return
+  if (owner === null || cap.limit === undefined) return
+  if (!await reachStore(cap.reached(owner), rpcId)) return
   request.log.warn({ identity: owner.id, limit: cap.limit }, 'New session refused: the caller holds maxSessionsPerIdentity sessions')
   throw refusals.identityCap(cap.limit, rpcId)
 }

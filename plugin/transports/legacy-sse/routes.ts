@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { classifyMessage, ErrorCode, failure, type JsonRpcRequest } from '../../protocol/jsonrpc.js'
-import type { CallEnv } from '../../protocol/call-env.js'
-import { SSE_PROTOCOL_VERSION } from '../../protocol/versions.js'
+import type { CallEnv, HttpOrigin } from '../../protocol/call-env.js'
 import type { SessionStore } from '../../sessions/session-store.js'
 import type { LegContext } from '../leg-context.js'
-import { isJsonContentType, refuseOverIdentityCap, refuseWhileDraining } from '../http/http-checks.js'
-import { refusals } from '../http/refusals.js'
+import { isJsonContentType, reachStore, refuseOverIdentityCap, refuseWhileDraining } from '../http/http-checks.js'
+import { HttpRefusal, refusals } from '../http/refusals.js'
 import { openEventStream } from '../http/event-stream.js'
 import { SseSession } from './sse-session.js'
 
@@ -21,13 +20,16 @@ function ignoresTrailingSlash (app: FastifyInstance): boolean {
  * first event names the URL to POST messages to; answers travel back on the stream.
  */
 export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: LegContext }): Promise<void> {
-  const { dispatcher, lifecycle, config } = leg
+  const { dispatcher, lifecycle, config, broker } = leg
   const store = leg.sseSessions as SessionStore<SseSession>
   const messagesPath = `${app.prefix}/messages`
 
   /** The stream's connection closed, whoever closed it: the session is forgotten at once. */
   function onConnectionClose (session: SseSession, log: FastifyBaseLogger): void {
     const forgotten = store.delete(session.id)
+    leg.sseDirectory?.forget(session.id).catch((error: unknown) => {
+      log.warn({ err: error, sessionId: session.id }, 'A closed SSE session could not be removed from the cluster directory; it expires with the liveness window')
+    })
     session.disconnected()
     if (session.overflowed) {
       log.warn({ sessionId: session.id, limitBytes: config.sse.maxBufferedBytes }, 'SSE client is not reading its stream; session closed')
@@ -38,17 +40,21 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
 
   async function openStream (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     refuseWhileDraining(lifecycle)
-    refuseOverIdentityCap(leg.identityCap, request)
+    await refuseOverIdentityCap(leg.identityCap, request)
     if (store.size >= store.maxSessions) throw refusals.sseFull(store.maxSessions)
+    const owner = request.mcpAuth ?? undefined
+    const id = randomUUID()
+    // Announced before the client learns where to post, so that its first POST, on any replica, finds the stream.
+    await reachStore(leg.sseDirectory?.announce(id, owner?.id ?? null) ?? Promise.resolve())
     if (reply.raw.destroyed) {
       // The client left while it was being authenticated: its close event has passed, so no session for it.
+      await leg.sseDirectory?.forget(id).catch(() => {})
       reply.hijack()
       return
     }
-    const owner = request.mcpAuth ?? undefined
-    const session = new SseSession(randomUUID(), owner, openEventStream(reply, config.sse.maxBufferedBytes))
-    session.client.protocolVersion = SSE_PROTOCOL_VERSION
+    const session = new SseSession(id, owner, openEventStream(reply, config.sse.maxBufferedBytes))
     store.add(session)
+    session.detach = dispatcher.attachSession(session.client)
     reply.raw.once('close', () => { onConnectionClose(session, request.log) })
     session.open(`${messagesPath}?sessionId=${session.id}`, config.sse.keepAliveMs)
     request.log.info({ sessionId: session.id, identity: owner?.id, sessions: store.size }, 'SSE session opened')
@@ -71,37 +77,82 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
   }
 
   /** A session that already has `sse.maxInFlight` requests running gets 429 for one more; its answers still arrive. */
-  function refuseWhileBusy (session: SseSession, request: FastifyRequest, message: JsonRpcRequest): void {
+  function refuseWhileBusy (session: SseSession, log: FastifyBaseLogger, message: JsonRpcRequest): void {
     const limit = config.sse.maxInFlight
     if (session.pendingRequests < limit) return
-    request.log.warn({ sessionId: session.id, limit }, 'SSE request refused: the session has sse.maxInFlight requests running')
+    log.warn({ sessionId: session.id, limit }, 'SSE request refused: the session has sse.maxInFlight requests running')
     throw refusals.sseBusy(limit, message.id)
   }
 
-  async function postMessage (request: FastifyRequest<{ Querystring: { sessionId?: string } }>, reply: FastifyReply): Promise<FastifyReply> {
-    refuseWhileDraining(lifecycle)
-    const sessionId = request.query.sessionId
-    if (typeof sessionId !== 'string' || sessionId === '') throw refusals.missingSseSessionId()
-    const session = store.get(sessionId, request.mcpAuth)
-    if (session === undefined) throw refusals.sseSessionNotFound()
-    if (!isJsonContentType(request.headers['content-type'])) throw refusals.unsupportedMediaType()
-    const classified = classifyMessage(request.body)
-    if (classified.kind === 'invalid') {
-      throw refusals.invalidMessage(classified.reason, classified.id)
+  /**
+   * Takes one message for a session whose stream this process holds, wherever it was posted: a request is answered
+   * on the stream, a notification or a client's answer handed to the dispatcher. Throws the refusal otherwise.
+   * While draining, new requests are refused; answers and cancellations still help the calls in flight end.
+   */
+  function deliver (session: SseSession, body: unknown, log: FastifyBaseLogger, http?: HttpOrigin): void {
+    const classified = classifyMessage(body)
+    if (classified.kind === 'invalid') throw refusals.invalidMessage(classified.reason, classified.id)
+    if (classified.kind === 'request') {
+      refuseWhileDraining(lifecycle, classified.message.id)
+      refuseWhileBusy(session, log, classified.message)
     }
-    if (classified.kind === 'request') refuseWhileBusy(session, request, classified.message)
     store.touch(session)
     const env: CallEnv = {
       transport: 'sse',
-      auth: request.mcpAuth ?? undefined,
+      auth: session.owner,
       session: session.client,
-      log: request.log,
+      log,
       signal: session.signal,
       notify: session.client.send,
-      http: request
+      http
     }
     if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
-    if (classified.kind === 'request') answer(session, classified.message, env)
+    else if (classified.kind === 'response') {
+      if (!dispatcher.handleResponse(classified.message, env)) log.debug({ id: classified.message.id }, 'Ignored a response nobody waited for')
+    } else answer(session, classified.message, env)
+  }
+
+  /** A message for a session whose stream another replica holds goes to that replica, which decides as if posted there. */
+  async function relay (sessionId: string, ownerId: string | null, body: unknown): Promise<void> {
+    const directory = leg.sseDirectory
+    const location = directory === undefined ? undefined : await reachStore(directory.locate(sessionId))
+    if (location === undefined || location.ownerId !== ownerId) throw refusals.sseSessionNotFound()
+    const verdict = location.replica === broker.replica
+      ? undefined
+      : await reachStore(broker.request(location.replica, { kind: 'sse-message', sessionId, ownerId, message: body }))
+    if (verdict === undefined) {
+      // No replica holds the stream any more: the record is stale, and the client must open a new stream.
+      await directory?.forget(sessionId).catch(() => {})
+      throw refusals.sseSessionNotFound()
+    }
+    if (verdict.error !== undefined) {
+      const { code, message, id, retryAfter } = verdict.error
+      throw new HttpRefusal(verdict.status, message, code, id, retryAfter === undefined ? undefined : { 'retry-after': retryAfter })
+    }
+  }
+
+  broker.handle({
+    async request (relayed) {
+      const session = store.get(relayed.sessionId, relayed.ownerId === null ? null : { id: relayed.ownerId })
+      try {
+        if (session === undefined) throw refusals.sseSessionNotFound()
+        deliver(session, relayed.message, app.log)
+        return { status: 202 }
+      } catch (error) {
+        if (!(error instanceof HttpRefusal)) throw error
+        return { status: error.statusCode, error: { code: error.rpcCode, message: error.message, id: error.rpcId, retryAfter: error.headers?.['retry-after'] } }
+      }
+    }
+  })
+
+  async function postMessage (request: FastifyRequest<{ Querystring: { sessionId?: string } }>, reply: FastifyReply): Promise<FastifyReply> {
+    const sessionId = request.query.sessionId
+    if (typeof sessionId !== 'string' || sessionId === '') throw refusals.missingSseSessionId()
+    const session = store.get(sessionId, request.mcpAuth)
+    if (session === undefined && leg.sseDirectory === undefined) throw refusals.sseSessionNotFound()
+    if (!isJsonContentType(request.headers['content-type'])) throw refusals.unsupportedMediaType()
+    if (session !== undefined) deliver(session, request.body, request.log, request)
+    else await relay(sessionId, request.mcpAuth?.id ?? null, request.body)
     return await reply.code(202).send()
   }
 

@@ -1,6 +1,7 @@
 import type { JsonRpcMessage } from '../../protocol/jsonrpc.js'
 import type { AuthIdentity } from '../../protocol/identity.js'
-import { createClientSession, type ClientSession } from '../../protocol/client-session.js'
+import { LocalClientSession } from '../../protocol/client-session.js'
+import { SSE_PROTOCOL_VERSION } from '../../protocol/versions.js'
 import type { SessionCloseReason, StoredSession } from '../../sessions/session-store.js'
 import type { SseStream } from '../http/event-stream.js'
 
@@ -9,15 +10,18 @@ export class SseSession implements StoredSession {
   lastActivity = Date.now()
   /** Requests of this session still running; `sse.maxInFlight` caps it. */
   pendingRequests = 0
-  readonly client: ClientSession
+  readonly client: LocalClientSession
   private readonly ended = new AbortController()
+  /** Stops change notifications reaching this session. */
+  detach: (() => void) | undefined
 
   constructor (
     readonly id: string,
     readonly owner: AuthIdentity | undefined,
     private readonly stream: SseStream
   ) {
-    this.client = createClientSession(id, owner, (message) => { this.send(message) })
+    this.client = new LocalClientSession(id, owner, (message) => { this.send(message) })
+    this.client.protocolVersion = SSE_PROTOCOL_VERSION
   }
 
   /** Fires when the stream ends, for whatever reason: handlers still running for this session stop. */
@@ -42,12 +46,14 @@ export class SseSession implements StoredSession {
   }
 
   close (reason: SessionCloseReason): void {
+    this.detach?.()
     this.stream.end()
     this.ended.abort(new Error(`SSE session ended (${reason})`))
   }
 
   /** The connection closed (client gone, or cut for overflow): only our timers and handlers need stopping. */
   disconnected (): void {
+    this.detach?.()
     this.stream.dispose()
     this.ended.abort(new Error('SSE client disconnected'))
   }

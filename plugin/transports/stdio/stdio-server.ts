@@ -1,6 +1,8 @@
 import type { Readable, Writable } from 'node:stream'
+import { protectStdout, type MessageOutput } from './stdout-guard.js'
+export { protectStdout, type MessageOutput } from './stdout-guard.js'
 import { classifyMessage, ErrorCode, failure, type JsonRpcMessage } from '../../protocol/jsonrpc.js'
-import { createClientSession } from '../../protocol/client-session.js'
+import { LocalClientSession } from '../../protocol/client-session.js'
 import type { CallEnv } from '../../protocol/call-env.js'
 import type { Dispatcher } from '../../dispatch/dispatcher.js'
 import type { Logger } from '../../protocol/logger.js'
@@ -11,8 +13,11 @@ export interface StdioServerOptions {
   dispatcher: Dispatcher
   /** Where messages come from; default process.stdin. */
   input?: Readable
-  /** Where messages go; nothing else may be written to it. Default process.stdout. */
-  output?: Writable
+  /**
+   * Where messages go; nothing else may be written to it. Default: process.stdout, reserved for the messages
+   * (see protectStdout: anything else the process writes to process.stdout goes to stderr from then on).
+   */
+  output?: Writable | MessageOutput
   /** Must not write to `output`: log to stderr. */
   log: Logger
   /** A line longer than this is refused with a parse error and skipped. Default 4 MiB. */
@@ -37,7 +42,7 @@ export interface StdioServer {
 export function serveStdio (options: StdioServerOptions): StdioServer {
   const { dispatcher, log } = options
   const input = options.input ?? process.stdin
-  const output = options.output ?? process.stdout
+  const output = options.output ?? protectStdout()
   const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024
   const closeGraceMs = options.closeGraceMs ?? 5_000
   const ended = new AbortController()
@@ -48,7 +53,7 @@ export function serveStdio (options: StdioServerOptions): StdioServer {
     output.write(`${JSON.stringify(message)}\n`)
   }
 
-  const session = createClientSession(undefined, undefined, send)
+  const session = new LocalClientSession(undefined, undefined, send)
   const env: CallEnv = { transport: 'stdio', auth: undefined, session, log, signal: ended.signal, notify: send }
   const detach = dispatcher.attachSession(session)
   /** 2026-era `subscriptions/listen` requests still open, by request id; a `notifications/cancelled` ends one. */

@@ -7,11 +7,11 @@ import type { LegContext } from '../leg-context.js'
 import { PostAnswer } from './post-answer.js'
 
 /**
- * A POST belongs to the 2026-07-28 era when it has no session and declares that era: `_meta` carries a protocol
- * version (any: an unknown one is refused by that era's rules), or the header names 2026-07-28.
+ * A POST belongs to the 2026-07-28 era when it declares that era: `_meta` carries a protocol version (any: an
+ * unknown one is refused by that era's rules), or the header names 2026-07-28. Whatever else it carries: an
+ * `Mcp-Session-Id` (that era has no sessions) must not switch off the header rules a gateway may rely on.
  */
 export function isModernPost (request: FastifyRequest, message: JsonRpcRequest): boolean {
-  if (request.headers['mcp-session-id'] !== undefined) return false
   return declaresModernEra(message) || request.headers['mcp-protocol-version'] === MODERN_PROTOCOL_VERSION
 }
 

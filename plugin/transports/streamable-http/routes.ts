@@ -52,7 +52,7 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
   }
 
   const modern = createModernPostHandler(leg)
-  app.addHook('preClose', async function endListenStreams () { modern.closeListens() })
+  lifecycle.onEndStreams(modern.closeListens)
   const stateful = config.streamable.sessions ? createStatefulHandlers(app, leg, checkProtocolVersion) : undefined
 
   /**

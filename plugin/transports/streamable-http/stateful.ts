@@ -1,14 +1,16 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { type ClassifiedMessage, type JsonRpcId, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js'
+import { failure, ErrorCode, type ClassifiedMessage, type JsonRpcId, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js'
 import type { CallEnv } from '../../protocol/call-env.js'
-import type { SessionStore } from '../../sessions/session-store.js'
+import { RequestCancelledError } from '../../protocol/run-handler.js'
+import { changeNotification, type ChangeEvent } from '../../dispatch/notification-hub.js'
+import { STANDALONE_STREAM, type SessionState, type SessionStateStore } from '../../sessions/session-state.js'
 import type { LegContext } from '../leg-context.js'
-import { acceptsEventStream, refuseOverIdentityCap, refuseWhileDraining } from '../http/http-checks.js'
+import { acceptsEventStream, reachStore, refuseOverIdentityCap, refuseWhileDraining } from '../http/http-checks.js'
 import { refusals } from '../http/refusals.js'
-import { SessionPostAnswer } from './post-answer.js'
-import { parseEventId } from './resumable-stream.js'
-import { StreamableSession, type SessionSettings } from './streamable-session.js'
+import { LocalSessions, StoredClientSession, type LocalSession } from './local-sessions.js'
+import { SessionAnswer, type SessionAnswerContext } from './session-answer.js'
+import { parseEventId, SessionStreamConnection } from './session-stream-connection.js'
 
 export type ValidMessage = Exclude<ClassifiedMessage, { kind: 'invalid' }>
 
@@ -50,132 +52,216 @@ export async function exposeSessionHeader (_request: FastifyRequest, reply: Fast
 /**
  * Protocol sessions per the 2025-11-25 Streamable HTTP transport: `initialize` issues an `Mcp-Session-Id`, every
  * later request must carry it (400 without, 404 when unknown, ended, or another caller's), `GET` opens the
- * session's stream (one at a time: 409) or resumes any of its streams, `DELETE` ends it.
+ * session's stream (one at a time: 409) or resumes any of its streams, `DELETE` ends it. What a session is lives in
+ * the session state store, so in cluster mode any replica serves any request; what runs and streams here is kept
+ * in `LocalSessions`.
  */
 export function createStatefulHandlers (
   app: FastifyInstance,
   leg: LegContext,
   checkProtocolVersion: (request: FastifyRequest) => void
 ): StatefulHandlers {
-  const { dispatcher, lifecycle, config } = leg
-  const store = leg.streamableSessions as SessionStore<StreamableSession>
-  const { keepAliveMs, retryMs, maxBufferedBytes, eventStore } = config.streamable
-  const settings: SessionSettings = { keepAliveMs, retryMs, maxBufferedBytes, eventStore }
-
-  function sessionOf (request: FastifyRequest, rpcId: JsonRpcId | null = null): StreamableSession {
-    const id = sessionHeader(request)
-    if (id === undefined) {
-      throw refusals.missingSessionId(rpcId)
-    }
-    const session = store.get(id, request.mcpAuth)
-    if (session === undefined) {
-      throw refusals.sessionNotFound(rpcId)
-    }
-    store.touch(session)
-    return session
+  const { dispatcher, lifecycle, config, broker } = leg
+  const store = leg.statefulSessions as SessionStateStore
+  const { keepAliveMs, retryMs, maxBufferedBytes } = config.streamable
+  const sessions = new LocalSessions()
+  const holderPrefix = `${broker.replica}/`
+  const answers: SessionAnswerContext = {
+    store,
+    sessions,
+    replica: broker.replica,
+    settings: { keepAliveMs, retryMs, maxBufferedBytes },
+    newHolder: () => holderPrefix + randomBytes(6).toString('base64url')
   }
 
-  function envFor (request: FastifyRequest, session: StreamableSession): CallEnv {
+  store.onEnd((id, reason) => {
+    sessions.ended(id, reason)
+    if (reason === 'idle') app.log.info({ sessionId: id }, 'Streamable HTTP session ended after idle timeout')
+  })
+  // A change reaches every stateful session that wants it through its standalone stream, once, from the replica
+  // where it happened; the replica holding the session's GET connection (if any) carries it.
+  dispatcher.addRelay(async function relayChange (event: ChangeEvent): Promise<number> {
+    const data = JSON.stringify(changeNotification(event))
+    try {
+      const audience = await store.audience(event.kind === 'resource-updated' ? event.uri : undefined)
+      // A session that ended meanwhile has nowhere to keep the notification, and needs none.
+      const told = await Promise.all(audience.map(async (id) => await store.append(id, STANDALONE_STREAM, data, false).then(() => 1, () => 0)))
+      return told.reduce<number>((sum, count) => sum + count, 0)
+    } catch (error) {
+      app.log.error({ err: error, change: event }, 'A change notification could not reach the stateful sessions: the session store is unreachable')
+      return 0
+    }
+  })
+  lifecycle.onEndStreams(() => {
+    sessions.endAll('shutdown')
+    store.leave().catch((error: unknown) => { app.log.warn({ err: error }, 'The session store could not be told that this process stops') })
+  })
+  app.addHook('onClose', async function closeSessionStore () { await store.close() })
+
+  async function sessionOf (request: FastifyRequest, rpcId: JsonRpcId | null = null): Promise<SessionState> {
+    const id = sessionHeader(request)
+    if (id === undefined) throw refusals.missingSessionId(rpcId)
+    const state = await reachStore(store.load(id, request.mcpAuth?.id ?? null), rpcId)
+    if (state === undefined) throw refusals.sessionNotFound(rpcId)
+    return state
+  }
+
+  function envFor (request: FastifyRequest, state: SessionState, local: LocalSession): CallEnv {
+    const owner = request.mcpAuth ?? undefined
     // The session's signal, not the connection's: a client that drops a POST stream may come back for it.
-    return { transport: 'streamable-http', auth: request.mcpAuth ?? undefined, session: session.client, log: request.log, signal: session.signal, http: request }
+    return { transport: 'streamable-http', auth: owner, session: new StoredClientSession(state, owner, local, store), log: request.log, signal: local.signal, http: request }
   }
 
   async function startSession (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<FastifyReply> {
-    if (sessionHeader(request) !== undefined) {
-      throw refusals.initializeWithSession(message.id)
+    if (sessionHeader(request) !== undefined) throw refusals.initializeWithSession(message.id)
+    await refuseOverIdentityCap(leg.identityCap, request, message.id)
+    const state: SessionState = { id: randomUUID(), ownerId: request.mcpAuth?.id ?? null }
+    if (!await reachStore(store.create(state), message.id)) throw refusals.sessionsFull(store.maxSessions, message.id)
+    const local = sessions.acquire(state.id)
+    try {
+      const response = await dispatcher.handleRequest(message, envFor(request, state, local))
+      if (response === undefined || 'error' in response) {
+        await store.end(state.id, 'deleted')
+        return response === undefined ? await reply.code(204).send() : await reply.send(response)
+      }
+      request.log.info({ sessionId: state.id, identity: state.ownerId ?? undefined }, 'Streamable HTTP session started')
+      return await reply.header(SESSION_HEADER, state.id).send(response)
+    } finally {
+      sessions.release(local)
     }
-    refuseOverIdentityCap(leg.identityCap, request, message.id)
-    const session = new StreamableSession(randomUUID(), request.mcpAuth ?? undefined, settings)
-    if (!store.add(session)) throw refusals.sessionsFull(store.maxSessions, message.id)
-    const response = await dispatcher.handleRequest(message, envFor(request, session))
-    if (response === undefined || 'error' in response) {
-      store.delete(session.id)
-      session.close('deleted')
-      return response === undefined ? await reply.code(204).send() : await reply.send(response)
-    }
-    session.listen(dispatcher)
-    request.log.info({ sessionId: session.id, identity: session.owner?.id, sessions: store.size }, 'Streamable HTTP session started')
-    return await reply.header(SESSION_HEADER, session.id).send(response)
   }
 
-  /** Answers as JSON when the result is ready at once, else on a resumable stream (see `SessionPostAnswer`). */
-  async function answer (session: StreamableSession, message: JsonRpcRequest, env: CallEnv, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const post = new SessionPostAnswer(session, reply)
+  /** Answers as JSON when the result is ready at once, else on a resumable stream (see `SessionAnswer`). */
+  async function answer (request: FastifyRequest, reply: FastifyReply, state: SessionState, message: JsonRpcRequest): Promise<FastifyReply | undefined> {
+    const local = sessions.acquire(state.id)
+    const env = envFor(request, state, local)
+    const post = new SessionAnswer(answers, local, message.id, reply, request.log)
     env.notify = post.notify
     const leave = lifecycle.enter()
     try {
       const work = dispatcher.handleRequest(message, env)
       const early: JsonRpcResponse | undefined | typeof LATER = await Promise.race([work, nextTurn()])
-      if (early !== LATER && !post.streaming) return post.finish(early)
-      post.open()
-      return post.finish(await work)
+      if (early !== LATER && !post.streaming) return await post.finish(early)
+      void post.open().catch(() => {})
+      return await post.finish(await work)
     } finally {
-      store.touch(session)
+      void store.touch(state.id).catch(() => {})
+      sessions.release(local)
       leave()
     }
   }
+
+  /** `notifications/cancelled` for a call running here stops it; for one running on another replica, that one is told. */
+  function cancel (request: FastifyRequest, state: SessionState, message: Extract<ValidMessage, { kind: 'notification' }>['message']): void {
+    const requestId = message.params?.requestId
+    if (typeof requestId !== 'string' && typeof requestId !== 'number') return
+    const running = sessions.get(state.id)?.inFlight.get(requestId)
+    if (running !== undefined) {
+      running.abort(new RequestCancelledError(message.params?.reason))
+      return
+    }
+    broker.broadcast({ kind: 'cancel', sessionId: state.id, ownerId: state.ownerId, requestId, reason: message.params?.reason })
+      .catch((error: unknown) => { request.log.warn({ err: error, sessionId: state.id }, 'A cancellation could not reach the other replicas') })
+  }
+
+  // The replica that relayed the cancellation loaded the session for its caller, as for a local one.
+  broker.handle({
+    event (event) {
+      if (event.kind !== 'cancel') return
+      sessions.get(event.sessionId)?.inFlight.get(event.requestId)?.abort(new RequestCancelledError(event.reason))
+    }
+  })
 
   async function post (request: FastifyRequest, reply: FastifyReply, classified: ValidMessage): Promise<FastifyReply | undefined> {
     if (classified.kind === 'request' && classified.message.method === 'initialize') {
       return await startSession(request, reply, classified.message)
     }
-    const session = sessionOf(request, rpcIdOf(classified))
-    const env = envFor(request, session)
+    const state = await sessionOf(request, rpcIdOf(classified))
     switch (classified.kind) {
       case 'request':
-        return await answer(session, classified.message, env, reply)
+        return await answer(request, reply, state, classified.message)
       case 'notification':
-        dispatcher.handleNotification(classified.message, env)
+        if (classified.message.method === 'notifications/cancelled') cancel(request, state, classified.message)
         break
       case 'response':
-        if (!dispatcher.handleResponse(classified.message, env)) request.log.debug({ id: classified.message.id }, 'Ignored a response nobody waited for')
+        if (!dispatcher.settleAnswer(classified.message, { ownerId: state.ownerId, sessionId: state.id })) {
+          request.log.debug({ id: classified.message.id }, 'Ignored a response nobody waited for')
+        }
     }
     return await reply.code(202).send()
   }
 
+  /** Carries `streamId` of the session on this GET, from `afterSeq` on (see `SessionStreamConnection`). */
+  async function connect (request: FastifyRequest, reply: FastifyReply, state: SessionState, streamId: string, afterSeq: number | undefined, holder = answers.newHolder()): Promise<SessionStreamConnection> {
+    const connection = new SessionStreamConnection(store, state.id, streamId, holder, answers.settings)
+    sessions.attach(sessions.acquire(state.id), connection)
+    reply.header(SESSION_HEADER, state.id)
+    const gap = await connection.start(reply, afterSeq, request.log)
+    if (gap) request.log.warn({ sessionId: state.id, streamId, limits: config.streamable.eventStore }, 'A resumed stream missed events the event store no longer kept')
+    return connection
+  }
+
   /** Replays the stream `Last-Event-ID` names from that event on, then carries it live if it is still running. */
-  function resume (request: FastifyRequest, reply: FastifyReply, session: StreamableSession, lastEventId: string): FastifyReply | undefined {
+  async function resume (request: FastifyRequest, reply: FastifyReply, state: SessionState, lastEventId: string): Promise<FastifyReply | undefined> {
     const cursor = parseEventId(lastEventId)
-    const stream = cursor === undefined ? undefined : session.findStream(cursor.streamId)
-    if (cursor === undefined || stream === undefined) {
-      // An answer that was completed and has nothing kept: 204 tells an event-stream client not to reconnect.
-      if (cursor !== undefined && session.issued(cursor.streamId)) return reply.code(204).send()
-      throw refusals.unknownLastEventId(lastEventId)
-    }
-    if (stream.connect(reply, cursor.seq)) {
-      request.log.warn({ sessionId: session.id, lastEventId, limits: config.streamable.eventStore }, 'A resumed stream missed events the event store no longer kept')
-    }
+    if (cursor === undefined) throw refusals.unknownLastEventId(lastEventId)
+    const status = cursor.streamId === STANDALONE_STREAM ? undefined : await reachStore(store.status(state.id, cursor.streamId))
+    // An answer that was completed and has nothing kept: 204 tells an event-stream client not to reconnect.
+    if (status?.state === 'released') return await reply.code(204).send()
+    if (status?.state === 'unknown') throw refusals.unknownLastEventId(lastEventId)
+    const holder = answers.newHolder()
+    await reachStore(store.takeOver(state.id, cursor.streamId, holder))
+    const connection = await connect(request, reply, state, cursor.streamId, cursor.seq, holder)
+    if (status?.state === 'finished') connection.end('finished')
+    else if (status?.state === 'running') watchRunner(request, state, cursor.streamId, status.replica, status.requestId, connection)
     return undefined
+  }
+
+  /**
+   * While a resumed answer waits for a call another replica runs, that replica's heartbeat is watched: if it died,
+   * the stream ends with an error for the call instead of waiting forever.
+   */
+  function watchRunner (request: FastifyRequest, state: SessionState, streamId: string, runner: string, requestId: JsonRpcId, connection: SessionStreamConnection): void {
+    if (runner === broker.replica) return
+    const lost = JSON.stringify(failure(requestId, ErrorCode.InternalError,
+      'The call was lost: the server replica running it stopped before it finished; send the request again'))
+    const check = async (): Promise<void> => {
+      if (!connection.open || await broker.isAlive(runner)) return
+      await store.finishLost(state.id, streamId, lost)
+      request.log.warn({ sessionId: state.id, streamId, replica: runner }, 'A resumed call was lost with its replica')
+    }
+    const timer = setInterval(() => { check().catch(() => {}) }, leg.livenessCheckMs)
+    timer.unref()
+    connection.whenEnded(() => { clearInterval(timer) })
+    check().catch(() => {})
   }
 
   async function openStream (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     refuseWhileDraining(lifecycle)
     if (!acceptsEventStream(request.headers.accept)) throw refusals.notAcceptableStream()
     checkProtocolVersion(request)
-    const session = sessionOf(request)
-    const lastEventId = request.headers['last-event-id']
+    const state = await sessionOf(request)
     if (reply.raw.destroyed) {
       // The client left while it was being authenticated: nothing to open.
       reply.hijack()
       return undefined
     }
-    reply.header(SESSION_HEADER, session.id)
-    if (typeof lastEventId === 'string' && lastEventId !== '') return resume(request, reply, session, lastEventId)
-    const standalone = session.standalone
-    if (standalone.connected) {
-      throw refusals.streamAlreadyOpen()
-    }
+    const lastEventId = request.headers['last-event-id']
+    if (typeof lastEventId === 'string' && lastEventId !== '') return await resume(request, reply, state, lastEventId)
+    const holder = answers.newHolder()
+    const claim = await reachStore(store.claimStandalone(state.id, holder))
+    if (!claim.claimed) throw refusals.streamAlreadyOpen()
     // The first connection also gets what was sent before it opened (a subscription update, say).
-    standalone.connect(reply, standalone.connectedBefore ? undefined : 0)
+    const connection = await connect(request, reply, state, STANDALONE_STREAM, claim.first ? 0 : undefined, holder)
+    connection.whenEnded(() => { store.releaseStandalone(state.id, holder).catch(() => {}) })
     return undefined
   }
 
   async function endSession (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     checkProtocolVersion(request)
-    const session = sessionOf(request)
-    store.delete(session.id)
-    session.close('deleted')
-    request.log.info({ sessionId: session.id, sessions: store.size }, 'Streamable HTTP session ended by the client')
+    const state = await sessionOf(request)
+    await reachStore(store.end(state.id, 'deleted'))
+    request.log.info({ sessionId: state.id }, 'Streamable HTTP session ended by the client')
     return await reply.code(204).send()
   }
 

@@ -8,16 +8,16 @@ const TOKEN = 'stateful-server-token'
 
 describe('node server in stateful mode', () => {
   test('--stateful and MCP_STATEFUL=1 turn sessions on; stateless is the default', () => {
-    assert.equal(parseConfig([], {}).stateful, false)
-    assert.equal(parseConfig(['--stateful'], {}).stateful, true)
-    assert.equal(parseConfig([], { MCP_STATEFUL: '1' }).stateful, true)
-    assert.equal(parseConfig(['--stateful'], { MCP_STATEFUL: '0' }).stateful, true)
+    assert.equal(parseConfig([], {}).options.streamable.sessions, false)
+    assert.equal(parseConfig(['--stateful'], {}).options.streamable.sessions, true)
+    assert.equal(parseConfig([], { MCP_STATEFUL: '1' }).options.streamable.sessions, true)
+    assert.equal(parseConfig(['--stateful'], { MCP_STATEFUL: '0' }).options.streamable.sessions, true)
   })
 
   test('the session cap and idle timeout come from the environment', () => {
     const config = parseConfig([], { MCP_STATEFUL_MAX_SESSIONS: '7', MCP_STATEFUL_IDLE_TIMEOUT_MS: '60000' })
-    assert.deepEqual([config.statefulMaxSessions, config.statefulIdleTimeoutMs], [7, 60_000])
-    assert.deepEqual([parseConfig([], {}).statefulMaxSessions, parseConfig([], {}).statefulIdleTimeoutMs], [100, 1_800_000])
+    assert.deepEqual([config.options.streamable.maxSessions, config.options.streamable.idleTimeoutMs], [7, 60_000])
+    assert.deepEqual([parseConfig([], {}).options.streamable.maxSessions, parseConfig([], {}).options.streamable.idleTimeoutMs], [100, 1_800_000])
   })
 
   test('bad stateful settings are refused with the variable\'s name', () => {

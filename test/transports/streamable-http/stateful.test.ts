@@ -52,8 +52,8 @@ describe('SDK client over stateful Streamable HTTP', () => {
       client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => { resolve(notification.params.uri) })
     })
     await client.subscribeResource({ uri: 'memo://today' })
-    assert.equal(app.mcp.notifyResourceUpdated('memo://today'), 1)
-    assert.equal(app.mcp.notifyResourceUpdated('memo://elsewhere'), 0)
+    assert.equal(await app.mcp.notifyResourceUpdated('memo://today'), 1)
+    assert.equal(await app.mcp.notifyResourceUpdated('memo://elsewhere'), 0)
     assert.equal(await updated, 'memo://today')
   })
 
@@ -63,7 +63,7 @@ describe('SDK client over stateful Streamable HTTP', () => {
     const told = clients.map(async ({ client }) => await new Promise<void>((resolve) => {
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => { resolve() })
     }))
-    assert.equal(app.mcp.notifyListChanged('tools'), 2)
+    assert.equal(await app.mcp.notifyListChanged('tools'), 2)
     await Promise.all(told)
   })
 
