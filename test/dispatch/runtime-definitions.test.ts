@@ -10,6 +10,7 @@ import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTran
 import { defineTool, defineResource, definePrompt, McpConfigError } from '../../plugin/index.js'
 import { startApp, TOKEN } from '../helpers/app.js'
 import { fixtureTools } from '../helpers/fixture-tools.js'
+import { connectSse } from '../helpers/clients.js'
 
 const multiply = defineTool({
   name: 'multiply',
@@ -95,6 +96,18 @@ describe('tools added and removed while clients are connected (stateful Streamab
     app.mcp.addTool(extra('marker'))
     await until(() => changes.length === 1, 'the marker change was announced')
     assert.deepEqual(await toolNames(client), [...before, 'marker'])
+  })
+})
+
+describe('tools added while a legacy SSE client is connected', () => {
+  test('the SSE client is told, and sees the new tool', async (t) => {
+    const { app, baseUrl } = await startApp(t)
+    const client = await connectSse(t, `${baseUrl}/sse`, TOKEN)
+    const changes: string[] = []
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changes.push('tools') })
+    app.mcp.addTool(multiply)
+    await until(() => changes.length === 1, 'the SSE client heard of the change')
+    assert.ok((await toolNames(client)).includes('multiply'))
   })
 })
 
