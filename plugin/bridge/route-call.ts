@@ -151,8 +151,10 @@ export async function callRoute (
   check: CompiledSchema | undefined
 ): Promise<CallToolResult> {
   const parts = splitArguments(plan, args)
+  // Frozen copies: a route that changed what it was given must not change the identity sessions are bound to.
+  const auth = ctx.auth === undefined ? undefined : Object.freeze({ ...ctx.auth })
   const call = new BridgedCall(
-    Object.freeze({ tool: plan.name, auth: ctx.auth, transport: ctx.transport, sessionId: ctx.sessionId, requestId: ctx.requestId }),
+    Object.freeze({ tool: plan.name, auth, transport: ctx.transport, sessionId: ctx.sessionId, requestId: ctx.requestId }),
     ctx.signal
   )
   const options: InjectOptions = {

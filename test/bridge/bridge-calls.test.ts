@@ -281,18 +281,27 @@ describe('what a bridged route receives', () => {
     assert.deepEqual((await client.callTool({ name: 'get_outer', arguments: {} })).structuredContent, { outer: true, inner: false })
   })
 
-  test('request.mcpBridge cannot be assigned by the app', async (t) => {
+  test('request.mcpBridge cannot be assigned or changed by the app', async (t) => {
     const { client } = await start(t, (app) => {
       app.get('/assign', { config: { mcp: true } }, async (request) => {
-        try {
-          (request as { mcpBridge: unknown }).mcpBridge = { tool: 'forged' }
-        } catch (error) {
-          return { refused: (error as Error).name }
+        const refused = (change: () => void): string | null => {
+          try {
+            change()
+          } catch (error) {
+            return (error as Error).name
+          }
+          return null
         }
-        return { refused: null }
+        return {
+          assign: refused(() => { (request as { mcpBridge: unknown }).mcpBridge = { tool: 'forged' } }),
+          tool: refused(() => { (request.mcpBridge as { tool: string }).tool = 'forged' }),
+          identity: refused(() => { (request.mcpBridge?.auth as { id: string }).id = 'admin' })
+        }
       })
+      app.get('/me', { config: { mcp: true } }, async (request) => ({ id: request.mcpBridge?.auth?.id }))
     })
-    assert.deepEqual((await client.callTool({ name: 'get_assign', arguments: {} })).structuredContent, { refused: 'TypeError' })
+    assert.deepEqual((await client.callTool({ name: 'get_assign', arguments: {} })).structuredContent, { assign: 'TypeError', tool: 'TypeError', identity: 'TypeError' })
+    assert.deepEqual((await client.callTool({ name: 'get_me', arguments: {} })).structuredContent, { id: 'alice' })
   })
 })
 
