@@ -158,6 +158,15 @@ export const McpConfigSchema = Type.Object({
     livenessMs: Type.Integer({ minimum: 1000, default: 15_000 }),
     /** How long a message relayed to the replica holding an SSE stream may wait for its verdict (ms). */
     relayTimeoutMs: Type.Integer({ minimum: 100, default: 5_000 })
+  }, { default: {} }),
+  /** The route bridge: routes marked `config: { mcp: true }` served as tools (docs/route-bridge.md). */
+  bridge: Type.Object({
+    /**
+     * Headers copied from the MCP request onto every bridged call, by name (e.g. `accept-language`,
+     * `traceparent`). Never credentials (`authorization`, `cookie`): routes read the caller from
+     * `request.mcpBridge`. Default none.
+     */
+    forwardHeaders: Type.Array(Type.String({ minLength: 1 }), { default: [] })
   }, { default: {}, additionalProperties: false })
 }, { additionalProperties: false })
 
@@ -195,7 +204,7 @@ export type AuthOption = false | AuthMethods
 
 type StreamableConfig = McpConfig['streamable']
 
-export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'cluster'>> {
+export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'cluster' | 'bridge'>> {
   /** Bearer auth for the MCP routes, required: tokens, a verify function, or `false` to serve without auth. */
   auth: AuthOption
   /** The tools to serve (see `defineTool`). */
@@ -213,6 +222,7 @@ export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'ss
    * `cluster.redisUrl`: it is duplicated with all its settings; the host keeps closing its own client.
    */
   redis?: Redis
+  bridge?: Partial<McpConfig['bridge']>
 }
 
 export interface ResolvedOptions {

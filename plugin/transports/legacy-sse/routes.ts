@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { classifyMessage, ErrorCode, failure, type JsonRpcRequest } from '../../protocol/jsonrpc.js'
-import type { CallEnv } from '../../protocol/call-env.js'
+import type { CallEnv, HttpOrigin } from '../../protocol/call-env.js'
 import type { SessionStore } from '../../sessions/session-store.js'
 import type { LegContext } from '../leg-context.js'
 import { isJsonContentType, reachStore, refuseOverIdentityCap, refuseWhileDraining } from '../http/http-checks.js'
@@ -89,7 +89,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
    * on the stream, a notification or a client's answer handed to the dispatcher. Throws the refusal otherwise.
    * While draining, new requests are refused; answers and cancellations still help the calls in flight end.
    */
-  function deliver (session: SseSession, body: unknown, log: FastifyBaseLogger): void {
+  function deliver (session: SseSession, body: unknown, log: FastifyBaseLogger, http?: HttpOrigin): void {
     const classified = classifyMessage(body)
     if (classified.kind === 'invalid') throw refusals.invalidMessage(classified.reason, classified.id)
     if (classified.kind === 'request') {
@@ -103,7 +103,8 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
       session: session.client,
       log,
       signal: session.signal,
-      notify: session.client.send
+      notify: session.client.send,
+      http
     }
     if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
     else if (classified.kind === 'response') {
@@ -150,7 +151,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     const session = store.get(sessionId, request.mcpAuth)
     if (session === undefined && leg.sseDirectory === undefined) throw refusals.sseSessionNotFound()
     if (!isJsonContentType(request.headers['content-type'])) throw refusals.unsupportedMediaType()
-    if (session !== undefined) deliver(session, request.body, request.log)
+    if (session !== undefined) deliver(session, request.body, request.log, request)
     else await relay(sessionId, request.mcpAuth?.id ?? null, request.body)
     return await reply.code(202).send()
   }

@@ -115,7 +115,7 @@ export function createStatefulHandlers (
     const owner = request.mcpAuth ?? undefined
     // The session's signal, not the connection's: a client that drops a POST stream may come back for it.
     const session = new StoredClientSession(state, owner, local, store, config.maxSubscriptionsPerSession)
-    return { transport: 'streamable-http', auth: owner, session, log: request.log, signal: local.signal }
+    return { transport: 'streamable-http', auth: owner, session, log: request.log, signal: local.signal, http: request }
   }
 
   async function startSession (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<FastifyReply> {
