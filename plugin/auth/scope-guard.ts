@@ -25,7 +25,7 @@ function firstHeader (value: string | string[] | undefined): string | undefined 
  * the operation needs (the server-wide ones too), so a client re-authorizes once and retries. Identities without
  * `scopes` (static tokens, verify functions that return none) are not restricted.
  */
-export function createScopeGuard (operations: OperationScopes, authority: TokenAuthority | undefined): ScopeGuard {
+export function createScopeGuard (operations: () => OperationScopes, authority: TokenAuthority | undefined): ScopeGuard {
   const implications: ScopeImplications = authority?.scopeImplications ?? new Map()
   const baseScopes = authority?.requiredScopes ?? []
   const effective = new WeakMap<AuthIdentity, Set<string>>()
@@ -72,13 +72,13 @@ export function createScopeGuard (operations: OperationScopes, authority: TokenA
       const name = rawName === undefined ? undefined : decodeHeaderValue(rawName.trim())
       // The body must repeat these headers (checked on the 2026 path), so what they name is what would run.
       if (method === undefined || name === undefined) return done()
-      if (permits(request, reply, method.trim(), operations.forName(method.trim(), name), null)) done()
+      if (permits(request, reply, method.trim(), operations().forName(method.trim(), name), null)) done()
     },
     preHandler (request, reply, done) {
       const body = request.body
       if (!isObjectValue(body) || typeof body.method !== 'string' || (typeof body.id !== 'string' && typeof body.id !== 'number')) return done()
       const params = isObjectValue(body.params) ? body.params : undefined
-      if (permits(request, reply, body.method, operations.forRequest(body.method, params), body.id)) done()
+      if (permits(request, reply, body.method, operations().forRequest(body.method, params), body.id)) done()
     }
   }
 }
