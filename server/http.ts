@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import mcpPlugin, { redactUrl, requestLogSerializer, type AnyTool, type AuthOption } from '../plugin/index.js'
+import { sendEarlyRefusal } from '../plugin/transports/http/lingering-close.js'
 import { generateKey } from './generate-key.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
@@ -39,7 +40,7 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
   app.setNotFoundHandler(function notFound (request, reply) {
     const route = `${request.method}:${redactUrl(request.url)}`
     request.log.info(`Route ${route} not found`)
-    void reply.code(404).send({ error: 'Not Found', message: `Route ${route} not found`, statusCode: 404 })
+    sendEarlyRefusal(request, reply, () => { void reply.code(404).send({ error: 'Not Found', message: `Route ${route} not found`, statusCode: 404 }) })
   })
   const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
   const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({ ...app.mcp.status() }))

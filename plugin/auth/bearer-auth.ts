@@ -3,6 +3,7 @@ import type { AuthIdentity } from '../protocol/identity.js'
 import type { AuthOption } from '../options.js'
 import { ErrorCode, failure } from '../protocol/jsonrpc.js'
 import { createTokenMatcher, sameSecret } from './token-matcher.js'
+import { sendEarlyRefusal } from '../transports/http/lingering-close.js'
 
 type Refusal = 'missing' | 'scheme' | 'invalid'
 
@@ -55,7 +56,7 @@ export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLe
     // Without the query string: a client that put its token there must not have it logged by us.
     const url = request.url.split('?', 1)[0]
     log[failureLogLevel]?.call(request.log, { reason: refusal, ip: request.ip, url }, 'MCP request refused by bearer auth')
-    void reply.code(401).header('www-authenticate', challenge).send(failure(null, ErrorCode.ServerError, message))
+    sendEarlyRefusal(request, reply, () => { void reply.code(401).header('www-authenticate', challenge).send(failure(null, ErrorCode.ServerError, message)) })
   }
 
   function admit (request: FastifyRequest, reply: FastifyReply, identity: AuthIdentity | null | undefined, done: HookHandlerDoneFunction): void {

@@ -5,7 +5,8 @@ import { spawnServer } from '../helpers/spawn-server.js'
 import { MCP_HEADERS, rpc } from '../helpers/raw-http.js'
 import { openSse } from '../helpers/sse-client.js'
 import { TOKEN, TOOLS_FIXTURE, waitFor } from '../server/support.js'
-import { send } from './support.js'
+import { send, sendRaw, sendWhileRefused, trickleBody } from './support.js'
+import { startApp, AUTH_HEADER as APP_AUTH } from '../helpers/app.js'
 
 const AUTH = { authorization: `Bearer ${TOKEN}` }
 const HEADERS = { ...MCP_HEADERS, ...AUTH }
@@ -85,5 +86,42 @@ describe('node server guards and limits', () => {
     await send(server.baseUrl, { path: '/mcp', headers: MCP_HEADERS, body: rpc('ping') })
     const line = await waitFor('the refusal in the log', () => server.stdout().split('\n').find((text) => text.includes('refused by bearer auth')))
     assert.equal(JSON.parse(line).level, 50)
+  })
+})
+
+describe('early refusals reach clients that are still sending', () => {
+  const JSON_LINES = ['Content-Type: application/json', 'Accept: application/json, text/event-stream']
+
+  test('2 MiB bodies refused with 413 (too large) and 401 (no token) while the client keeps sending: no answer is lost in 40 tries each', { timeout: 120_000 }, async (t) => {
+    const server = await spawnServer(t, [], { MCP_TOKEN: TOKEN })
+    const tally: Record<string, number> = {}
+    for (let i = 0; i < 40; i++) {
+      for (const [expected, lines] of [['413', [...JSON_LINES, `Authorization: Bearer ${TOKEN}`]], ['401', JSON_LINES]] as const) {
+        const status = await sendWhileRefused(server.baseUrl, lines, 2 * 1024 * 1024)
+        const key = `${expected} expected, ${status === 0 ? 'lost (reset before the answer was read)' : `got ${status}`}`
+        tally[key] = (tally[key] ?? 0) + 1
+      }
+    }
+    assert.deepEqual(tally, { '413 expected, got 413': 40, '401 expected, got 401': 40 })
+    assert.equal((await send(server.baseUrl, { path: '/mcp', headers: HEADERS, body: rpc('ping') })).status, 200)
+  })
+
+  test('node server: a client that trickles the body of a refused request gets Connection: close and is let go', { timeout: 30_000 }, async (t) => {
+    const server = await spawnServer(t, [], { MCP_TOKEN: TOKEN })
+    const { head } = await trickleBody(server.baseUrl, JSON_LINES, 100, 8_000)
+    assert.match(head, /^HTTP\/1\.1 401 /)
+    assert.match(head, /\r\nconnection: close\r\n/i)
+  })
+
+  test('the plugin: a foreign Host refused while its body trickles gets Connection: close and is let go; a refusal after the body keeps the connection', async (t) => {
+    const { baseUrl } = await startApp(t)
+    const { head } = await trickleBody(baseUrl, [...JSON_LINES, 'Origin: http://evil.example'], 100, 8_000)
+    assert.match(head, /^HTTP\/1\.1 403 /)
+    assert.match(head, /\r\nconnection: close\r\n/i)
+    const ping = JSON.stringify(rpc('ping'))
+    const afterBody = await sendRaw(baseUrl, `POST /mcp HTTP/1.1\r\nHost: ${new URL(baseUrl).host}\r\nAuthorization: ${APP_AUTH.authorization}\r\n` +
+      `Content-Type: application/json\r\nAccept: text/html\r\nContent-Length: ${ping.length}\r\n\r\n${ping}`, 500)
+    assert.equal(afterBody.status, 406)
+    assert.match(afterBody.head, /\r\nconnection: keep-alive/i, 'the body had arrived: the connection stays open for the next request')
   })
 })

@@ -125,3 +125,81 @@ export function watchProcessFaults (t: { after: (fn: () => void) => void }): str
   })
   return faults
 }
+
+/**
+ * Sends a request head announcing `bodyBytes` bytes of body, then keeps sending the body as fast as the socket
+ * takes it, whatever the server answers meanwhile: a client that writes all before it reads, as most do.
+ * Resolves with the status of the answer once it has been read whole, or 0 when the connection ended first
+ * (a reset or EPIPE that wiped the answer).
+ */
+export async function sendWhileRefused (baseUrl: string, headerLines: readonly string[], bodyBytes: number): Promise<number> {
+  const { hostname, port, host } = new URL(baseUrl)
+  const chunk = Buffer.alloc(64 * 1024, 'a')
+  return await new Promise((resolve) => {
+    const socket = connect(Number(port), hostname)
+    let received = ''
+    let sent = 0
+    const finish = (status: number): void => {
+      socket.destroy()
+      resolve(status)
+    }
+    socket.setEncoding('latin1')
+    socket.on('connect', () => {
+      socket.write(`POST /mcp HTTP/1.1\r\nHost: ${host}\r\n${headerLines.map((line) => `${line}\r\n`).join('')}Content-Length: ${bodyBytes}\r\n\r\n`)
+      const pump = (): void => {
+        while (sent < bodyBytes && !socket.destroyed) {
+          const piece = chunk.subarray(0, Math.min(chunk.length, bodyBytes - sent))
+          sent += piece.length
+          if (!socket.write(piece)) {
+            socket.once('drain', pump)
+            return
+          }
+        }
+      }
+      pump()
+    })
+    socket.on('data', (text: string) => {
+      received += text
+      const split = received.indexOf('\r\n\r\n')
+      if (split === -1) return
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(received.slice(0, split))?.[1] ?? 0)
+      if (received.length - split - 4 >= length) finish(Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0))
+    })
+    socket.on('error', () => { finish(0) })
+    socket.on('close', () => { finish(0) })
+  })
+}
+
+/**
+ * Opens a connection, sends a request head announcing a large body, then one byte of it every `everyMs`. Resolves
+ * with the answer's head and how long after it the server closed the connection; rejects if it is still open
+ * after `waitMs`.
+ */
+export async function trickleBody (baseUrl: string, headerLines: readonly string[], everyMs: number, waitMs: number): Promise<{ head: string, openMs: number }> {
+  const { hostname, port, host } = new URL(baseUrl)
+  return await new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname)
+    let received = ''
+    let answeredAt: number | undefined
+    const drip = setInterval(() => { if (!socket.destroyed) socket.write('a') }, everyMs)
+    const timer = setTimeout(() => {
+      clearInterval(drip)
+      socket.destroy()
+      reject(new Error(`the server still held the connection ${waitMs} ms on (answer: ${JSON.stringify(received.split('\r\n')[0])})`))
+    }, waitMs)
+    socket.setEncoding('latin1')
+    socket.on('connect', () => {
+      socket.write(`POST /mcp HTTP/1.1\r\nHost: ${host}\r\n${headerLines.map((line) => `${line}\r\n`).join('')}Content-Length: 1000000\r\n\r\n{`)
+    })
+    socket.on('data', (text: string) => {
+      received += text
+      answeredAt ??= Date.now()
+    })
+    socket.on('error', () => { /* the close that follows settles it */ })
+    socket.on('close', () => {
+      clearInterval(drip)
+      clearTimeout(timer)
+      resolve({ head: received.split('\r\n\r\n')[0], openMs: answeredAt === undefined ? -1 : Date.now() - answeredAt })
+    })
+  })
+}
