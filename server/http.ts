@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import mcpPlugin, { redactUrl, requestLogSerializer, type AnyTool, type AuthOption } from '../plugin/index.js'
 import { sendEarlyRefusal } from '../plugin/transports/http/lingering-close.js'
 import { generateKey } from './generate-key.js'
+import { answerClientError, createLimitedServerFactory } from './connection-limits.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
 import { createBuiltinTools } from './builtin-tools.js'
@@ -30,11 +31,14 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     process.exitCode = 1
     return
   }
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     // A client may put its token in the query string: no log line shows a query string but the SSE sessionId.
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], serializers: { req: requestLogSerializer } },
     forceCloseConnections: 'idle',
-    schemaController: { compilersFactory: schemaCompilersOnFirstUse }
+    schemaController: { compilersFactory: schemaCompilersOnFirstUse },
+    // Request, headers and keep-alive timeouts, and connection caps per client address and in total.
+    serverFactory: createLimitedServerFactory(config, () => app.log),
+    clientErrorHandler: (error, socket) => { answerClientError(error, socket, config) }
   })
   // Fastify's own not-found handler logs and echoes the URL with its query string.
   app.setNotFoundHandler(function notFound (request, reply) {

@@ -5,7 +5,8 @@ import { spawnServer } from '../helpers/spawn-server.js'
 import { MCP_HEADERS, rpc } from '../helpers/raw-http.js'
 import { openSse } from '../helpers/sse-client.js'
 import { TOKEN, TOOLS_FIXTURE, waitFor } from '../server/support.js'
-import { send, sendRaw, sendWhileRefused, trickleBody } from './support.js'
+import { openConnection, send, sendRaw, sendWhileRefused, trickle, trickleBody } from './support.js'
+import { effectiveTimeouts } from '../../server/connection-limits.js'
 import { startApp, AUTH_HEADER as APP_AUTH } from '../helpers/app.js'
 
 const AUTH = { authorization: `Bearer ${TOKEN}` }
@@ -123,5 +124,79 @@ describe('early refusals reach clients that are still sending', () => {
       `Content-Type: application/json\r\nAccept: text/html\r\nContent-Length: ${ping.length}\r\n\r\n${ping}`, 500)
     assert.equal(afterBody.status, 406)
     assert.match(afterBody.head, /\r\nconnection: keep-alive/i, 'the body had arrived: the connection stays open for the next request')
+  })
+})
+
+describe('node server: request timeouts and connection caps', () => {
+  const JSON_LINES = ['Content-Type: application/json', 'Accept: application/json, text/event-stream']
+  const pingBytes = (host: string, extra = ''): string => {
+    const body = JSON.stringify(rpc('ping'))
+    return `POST /mcp HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${TOKEN}\r\n${JSON_LINES.join('\r\n')}\r\n${extra}Content-Length: ${body.length}\r\n\r\n${body}`
+  }
+
+  test('the headers timeout is capped at the request timeout (Node would swap them), and deadlines are checked often', () => {
+    const base = { keepAliveTimeoutMs: 72_000, maxConnections: 1000, maxConnectionsPerAddress: 200 }
+    assert.deepEqual(effectiveTimeouts({ ...base, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 }), { requestTimeout: 30_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 })
+    assert.deepEqual(effectiveTimeouts({ ...base, requestTimeoutMs: 5_000, headersTimeoutMs: 10_000 }), { requestTimeout: 5_000, headersTimeout: 5_000, connectionsCheckingInterval: 1_000 })
+    assert.deepEqual(effectiveTimeouts({ ...base, requestTimeoutMs: 0, headersTimeoutMs: 10_000 }), { requestTimeout: 0, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 })
+    assert.deepEqual(effectiveTimeouts({ ...base, requestTimeoutMs: 1_000, headersTimeoutMs: 800 }).connectionsCheckingInterval, 200)
+  })
+
+  test('MCP_REQUEST_TIMEOUT_MS: a request whose body does not arrive in time gets 408 with a JSON-RPC error, and the connection is closed', { timeout: 30_000 }, async (t) => {
+    const server = await spawnServer(t, [], { MCP_TOKEN: TOKEN, MCP_REQUEST_TIMEOUT_MS: '1000' })
+    const { head, body } = await trickleBody(server.baseUrl, [...JSON_LINES, `Authorization: Bearer ${TOKEN}`], 100, 10_000)
+    assert.match(head, /^HTTP\/1\.1 408 Request Timeout\r\n/)
+    assert.match(head, /\r\nConnection: close\r\n/i)
+    assert.match(JSON.parse(body).error.message, /^Request Timeout: the request did not arrive whole in time \(headers within 1000 ms, the whole request within 1000 ms\); send it again/)
+    assert.equal((await send(server.baseUrl, { path: '/mcp', headers: HEADERS, body: rpc('ping') })).status, 200, 'others are served meanwhile and after')
+  })
+
+  test('MCP_HEADERS_TIMEOUT_MS: a request whose headers trickle in gets 408 and the connection is closed', { timeout: 30_000 }, async (t) => {
+    const server = await spawnServer(t, [], { MCP_TOKEN: TOKEN, MCP_HEADERS_TIMEOUT_MS: '1000' })
+    const { head } = await trickle(server.baseUrl, 'POST /mcp HTTP/1.1\r\n', 'X-Slow: a\r\n', 100, 10_000)
+    assert.match(head, /^HTTP\/1\.1 408 Request Timeout\r\n/)
+  })
+
+  test('MCP_KEEP_ALIVE_TIMEOUT_MS: an idle keep-alive connection is closed after it', { timeout: 30_000 }, async (t) => {
+    const server = await spawnServer(t, [], { MCP_TOKEN: TOKEN, MCP_KEEP_ALIVE_TIMEOUT_MS: '500' })
+    const { head } = await trickle(server.baseUrl, pingBytes(new URL(server.baseUrl).host), '', 1_000, 8_000)
+    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/)
+    assert.match(head, /\r\nConnection: keep-alive\r\n/i, 'kept alive after the answer, then closed when idle')
+  })
+
+  test('MCP_MAX_CONNECTIONS_PER_ADDRESS and MCP_MAX_CONNECTIONS: one connection more gets 429 or 503 with a JSON-RPC error; other addresses are served', { timeout: 30_000 }, async (t) => {
+    const server = await spawnServer(t, [], { MCP_TOKEN: TOKEN, MCP_MAX_CONNECTIONS_PER_ADDRESS: '2', MCP_MAX_CONNECTIONS: '3' })
+    const host = new URL(server.baseUrl).host
+    const first = await openConnection(server.baseUrl, '127.0.0.1')
+    const second = await openConnection(server.baseUrl, '127.0.0.1')
+    t.after(() => { first.close(); second.close() })
+    assert.equal((await first.request(pingBytes(host))).status, 200)
+    assert.equal((await second.request(pingBytes(host))).status, 200)
+
+    const third = await openConnection(server.baseUrl, '127.0.0.1')
+    const perAddress = await third.request('')
+    assert.equal(perAddress.status, 429)
+    assert.match(perAddress.head, /\r\nRetry-After: 5\r\n/i)
+    assert.match(JSON.parse(perAddress.body).error.message, /^Too Many Requests: your address already holds 2 connections to this server, the limit per client address/)
+    await third.closed
+
+    const other = await openConnection(server.baseUrl, '127.0.0.2')
+    t.after(() => { other.close() })
+    assert.equal((await other.request(pingBytes(host))).status, 200, 'another address is served')
+    const overTotal = await (await openConnection(server.baseUrl, '127.0.0.3')).request('')
+    assert.equal(overTotal.status, 503)
+    assert.match(JSON.parse(overTotal.body).error.message, /^Service Unavailable: this server holds its maximum of 3 connections; retry shortly/)
+
+    first.close()
+    await first.closed
+    const again = await waitFor('a connection from 127.0.0.1 served once one closed', async () => {
+      const connection = await openConnection(server.baseUrl, '127.0.0.1')
+      const answer = await connection.request(pingBytes(host)).catch(() => undefined)
+      connection.close()
+      return answer?.status === 200 ? answer : undefined
+    })
+    assert.equal(again.status, 200)
+    const warnings = server.stdout().split('\n').filter((line) => line.includes('Refusing new connections'))
+    assert.equal(warnings.length, 2, 'one warning per address that hit its cap, and one for the total')
   })
 })

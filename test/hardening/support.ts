@@ -171,35 +171,78 @@ export async function sendWhileRefused (baseUrl: string, headerLines: readonly s
 }
 
 /**
- * Opens a connection, sends a request head announcing a large body, then one byte of it every `everyMs`. Resolves
- * with the answer's head and how long after it the server closed the connection; rejects if it is still open
- * after `waitMs`.
+ * Opens a connection, writes `start`, then `drip` every `everyMs` (a client that trickles its request). Resolves
+ * with what the server answered (head and body) once it closed the connection; rejects if it is still open after
+ * `waitMs`.
  */
-export async function trickleBody (baseUrl: string, headerLines: readonly string[], everyMs: number, waitMs: number): Promise<{ head: string, openMs: number }> {
-  const { hostname, port, host } = new URL(baseUrl)
+export async function trickle (baseUrl: string, start: string, drip: string, everyMs: number, waitMs: number): Promise<{ head: string, body: string }> {
+  const { hostname, port } = new URL(baseUrl)
   return await new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname)
     let received = ''
-    let answeredAt: number | undefined
-    const drip = setInterval(() => { if (!socket.destroyed) socket.write('a') }, everyMs)
+    const dripping = setInterval(() => { if (!socket.destroyed && drip !== '') socket.write(drip) }, everyMs)
     const timer = setTimeout(() => {
-      clearInterval(drip)
+      clearInterval(dripping)
       socket.destroy()
       reject(new Error(`the server still held the connection ${waitMs} ms on (answer: ${JSON.stringify(received.split('\r\n')[0])})`))
     }, waitMs)
     socket.setEncoding('latin1')
-    socket.on('connect', () => {
-      socket.write(`POST /mcp HTTP/1.1\r\nHost: ${host}\r\n${headerLines.map((line) => `${line}\r\n`).join('')}Content-Length: 1000000\r\n\r\n{`)
-    })
-    socket.on('data', (text: string) => {
-      received += text
-      answeredAt ??= Date.now()
-    })
+    socket.on('connect', () => { socket.write(start) })
+    socket.on('data', (text: string) => { received += text })
     socket.on('error', () => { /* the close that follows settles it */ })
     socket.on('close', () => {
-      clearInterval(drip)
+      clearInterval(dripping)
       clearTimeout(timer)
-      resolve({ head: received.split('\r\n\r\n')[0], openMs: answeredAt === undefined ? -1 : Date.now() - answeredAt })
+      const split = received.indexOf('\r\n\r\n')
+      resolve({ head: split === -1 ? received : received.slice(0, split), body: split === -1 ? '' : received.slice(split + 4) })
     })
   })
+}
+
+/** A POST head announcing a 1 MB body and its first byte, then one more byte every `everyMs`: see `trickle`. */
+export async function trickleBody (baseUrl: string, headerLines: readonly string[], everyMs: number, waitMs: number): Promise<{ head: string, body: string }> {
+  const { host } = new URL(baseUrl)
+  const head = `POST /mcp HTTP/1.1\r\nHost: ${host}\r\n${headerLines.map((line) => `${line}\r\n`).join('')}Content-Length: 1000000\r\n\r\n{`
+  return await trickle(baseUrl, head, 'a', everyMs, waitMs)
+}
+
+/** A raw connection from a chosen loopback address (127.0.0.2 is another client than 127.0.0.1 to the server). */
+export interface RawConnection {
+  /** Sends bytes (none: just wait) and resolves with the next answer (status, head, body), read whole by its Content-Length. */
+  request: (bytes: string) => Promise<{ status: number, head: string, body: string }>
+  /** Resolves once the server has closed the connection. */
+  closed: Promise<void>
+  close: () => void
+}
+
+export async function openConnection (baseUrl: string, localAddress = '127.0.0.1'): Promise<RawConnection> {
+  const { hostname, port } = new URL(baseUrl)
+  const socket = connect({ port: Number(port), host: hostname, localAddress })
+  socket.setEncoding('latin1')
+  socket.on('error', () => { /* seen as a close */ })
+  const closed = new Promise<void>((resolve) => socket.once('close', () => { resolve() }))
+  let received = ''
+  let waiting: (() => void) | undefined
+  socket.on('data', (text: string) => { received += text; waiting?.() })
+  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+  async function request (bytes: string): Promise<{ status: number, head: string, body: string }> {
+    if (bytes !== '') socket.write(bytes)
+    return await new Promise((resolve, reject) => {
+      const check = (): void => {
+        const split = received.indexOf('\r\n\r\n')
+        if (split === -1) return
+        const head = received.slice(0, split)
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0)
+        if (received.length - split - 4 < length) return
+        waiting = undefined
+        const body = received.slice(split + 4, split + 4 + length)
+        received = received.slice(split + 4 + length)
+        resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body })
+      }
+      waiting = check
+      check()
+      void closed.then(() => { if (waiting === check) reject(new Error(`the connection closed without a whole answer: ${JSON.stringify(received.slice(0, 200))}`)) })
+    })
+  }
+  return { request, closed, close: () => { socket.destroy() } }
 }
