@@ -6,15 +6,12 @@ import { createLifecycle } from './lifecycle.js'
 import { createBearerAuth } from './auth/bearer-auth.js'
 import { createRebindingGuard } from './guards/dns-rebinding.js'
 import { healthRoutes } from './health/health-routes.js'
-import { createMemorySessionStore } from './sessions/memory-session-store.js'
-import { createIdentityCap } from './sessions/identity-cap.js'
 import { streamableHttpRoutes } from './transports/streamable-http/routes.js'
 import { legacySseRoutes } from './transports/legacy-sse/routes.js'
 import { jsonRpcErrorHandler } from './transports/http/json-rpc-error-handler.js'
 import type { LegContext } from './transports/leg-context.js'
-import type { SseSession } from './transports/legacy-sse/sse-session.js'
-import { createMemorySessionStateStore } from './sessions/memory-session-state-store.js'
-import { createLocalBroker } from './cluster/broker.js'
+import { createSessionBackends } from './session-backends.js'
+import { joinCluster } from './cluster/join-cluster.js'
 import type { McpStatus } from './status.js'
 import type { AuthIdentity } from './protocol/identity.js'
 
@@ -50,34 +47,35 @@ declare module 'fastify' {
 const DEFAULT_DRAIN_GRACE_MS = 10_000
 
 async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Promise<void> {
-  const { config, auth, tools, resources, prompts } = resolveOptions(options)
+  const { config, redis, auth, tools, resources, prompts } = resolveOptions(options)
   // fastify-plugin leaves the register prefix to us: the routes are registered in children that take it.
   const prefix = (options as FastifyPluginOptions).prefix as string | undefined
   const startedAt = Date.now()
-  const broker = createLocalBroker()
+  const backends = await createSessionBackends(config, redis, app.log)
+  const { broker, sseSessions, statefulSessions } = backends
   const dispatcher = createDispatcher({
     info: config.serverInfo, instructions: config.instructions, tools, resources, prompts, toolTimeoutMs: config.toolTimeoutMs,
-    requestStateSecret: config.requestStateSecret, origin: broker.replica
+    requestStateSecret: config.requestStateSecret,
+    origin: broker.replica,
+    forwardAnswer: (origin, response, answerer) => {
+      broker.notify(origin, { kind: 'client-answer', response, answerer }).catch((error: unknown) => {
+        app.log.warn({ err: error }, 'A client\'s answer could not be forwarded to the replica that asked for it')
+      })
+    }
   })
+  if (backends.cluster !== undefined) joinCluster(dispatcher, broker, app.log)
   const lifecycle = createLifecycle()
-  const sseSessions = config.routes.sse
-    ? createMemorySessionStore<SseSession>({
-      maxSessions: config.sse.maxSessions,
-      idleTimeoutMs: config.sse.idleTimeoutMs,
-      onPrune: (session) => { app.log.info({ sessionId: session.id }, 'SSE session pruned after idle timeout') }
-    })
-    : undefined
-  const statefulSessions = config.routes.streamableHttp && config.streamable.sessions
-    ? createMemorySessionStateStore({
-      maxSessions: config.streamable.maxSessions,
-      idleTimeoutMs: config.streamable.idleTimeoutMs,
-      eventStore: config.streamable.eventStore
-    })
-    : undefined
   if (sseSessions !== undefined) lifecycle.onEndStreams(() => { sseSessions.closeAll('shutdown') })
-  const identityCap = createIdentityCap(config.maxSessionsPerIdentity, [sseSessions?.countOwnedBy, statefulSessions?.countOwnedBy])
   const leg: LegContext = {
-    dispatcher, lifecycle, config, sseSessions, sseDirectory: undefined, statefulSessions, identityCap, broker, livenessCheckMs: 5_000
+    dispatcher,
+    lifecycle,
+    config,
+    sseSessions,
+    sseDirectory: backends.sseDirectory,
+    statefulSessions,
+    identityCap: backends.identityCap,
+    broker,
+    livenessCheckMs: Math.max(Math.floor(config.cluster.livenessMs / 3), 100)
   }
 
   function status (): McpStatus {
@@ -89,7 +87,16 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
       sessions: statefulSessions === undefined
         ? { sse: sseSessions?.size ?? 0 }
         : { sse: sseSessions?.size ?? 0, streamableHttp: statefulSessions.size },
-      inFlight: lifecycle.inFlight
+      inFlight: lifecycle.inFlight,
+      ...(backends.cluster === undefined
+        ? {}
+        : {
+            cluster: {
+              replica: broker.replica,
+              redis: broker.connected ? 'up' : 'down',
+              sessions: { sse: backends.sseDirectory?.size, streamableHttp: statefulSessions?.size }
+            }
+          })
     }
   }
 
@@ -112,7 +119,12 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
   if (config.routes.health) {
     const sseStatus = sseSessions === undefined
       ? undefined
-      : () => ({ sessions: sseSessions.size, maxSessions: sseSessions.maxSessions, idleTimeoutMs: sseSessions.idleTimeoutMs })
+      : () => ({
+          sessions: sseSessions.size,
+          maxSessions: sseSessions.maxSessions,
+          idleTimeoutMs: sseSessions.idleTimeoutMs,
+          ...(backends.sseDirectory === undefined ? {} : { clusterSessions: backends.sseDirectory.size })
+        })
     await app.register(healthRoutes, { prefix, status, sseStatus })
   }
 
@@ -136,6 +148,7 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
   app.addHook('preClose', async function endStreams () {
     lifecycle.endStreams()
   })
+  app.addHook('onClose', async function leaveCluster () { await backends.close() })
 }
 
 /** Typed with its own options, so that a misspelled option fails to compile in `app.register(mcpPlugin, { ... })`. */

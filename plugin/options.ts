@@ -2,6 +2,7 @@ import type { Static } from 'typebox'
 import * as Type from './protocol/typebox-runtime.js'
 import { compileSchema } from './protocol/schema-check.js'
 import type { FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
 import type { AuthIdentity } from './protocol/identity.js'
 import type { AnyTool } from './tools/tool-definition.js'
 import type { AnyResource } from './resources/resource-definition.js'
@@ -68,7 +69,7 @@ export const McpConfigSchema = Type.Object({
     /**
      * Protocol sessions (spec 2025-11-25): `initialize` issues an `Mcp-Session-Id`, `GET /mcp` opens the
      * session's server-to-client stream, `DELETE /mcp` ends it, and streams can be resumed with `Last-Event-ID`.
-     * Sessions live in this process: behind a load balancer, pin each client to one instance. Default false.
+     * Sessions live in this process unless cluster mode is on (`cluster`), which shares them between replicas. Default false.
      */
     sessions: Type.Boolean({ default: false }),
     /** Open sessions at most; one more `initialize` gets 503 with Retry-After. */
@@ -122,7 +123,22 @@ export const McpConfigSchema = Type.Object({
    */
   requestStateSecret: Type.Optional(Type.String({ minLength: 16 })),
   /** Level at which refused credentials are logged, with the reason and the client's address. */
-  authFailureLogLevel: Type.Union([LogLevel], { default: 'warn' })
+  authFailureLogLevel: Type.Union([LogLevel], { default: 'warn' }),
+  /**
+   * Cluster mode: several replicas behind a plain load balancer share sessions, streams and server-to-client
+   * requests through Redis (or Valkey), so any request of a client may reach any replica. Off without `redisUrl`
+   * (or the `redis` client option). Every replica needs the same settings, and the same `requestStateSecret`.
+   */
+  cluster: Type.Object({
+    /** `redis://[user:password@]host:port/db`, or `rediss://…` for TLS; user, password and TLS reach every connection. */
+    redisUrl: Type.Optional(Type.String({ minLength: 1 })),
+    /** Prefix of every key and channel: give each host sharing one Redis its own. */
+    keyPrefix: Type.String({ minLength: 1, maxLength: 64, default: 'mcp:' }),
+    /** A replica that stops beating for this long is dead: its SSE sessions get 404, its running calls are lost (ms). */
+    livenessMs: Type.Integer({ minimum: 1000, default: 15_000 }),
+    /** How long a message relayed to the replica holding an SSE stream may wait for its verdict (ms). */
+    relayTimeoutMs: Type.Integer({ minimum: 100, default: 5_000 })
+  }, { default: {}, additionalProperties: false })
 }, { additionalProperties: false })
 
 export type McpConfig = Static<typeof McpConfigSchema>
@@ -143,7 +159,7 @@ export type AuthOption =
 
 type StreamableConfig = McpConfig['streamable']
 
-export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable'>> {
+export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'cluster'>> {
   /** Bearer auth for the MCP routes, required: tokens, a verify function, or `false` to serve without auth. */
   auth: AuthOption
   /** The tools to serve (see `defineTool`). */
@@ -155,10 +171,17 @@ export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'ss
   routes?: Partial<McpConfig['routes']>
   sse?: Partial<McpConfig['sse']>
   streamable?: Partial<Omit<StreamableConfig, 'eventStore'>> & { eventStore?: Partial<StreamableConfig['eventStore']> }
+  cluster?: Partial<McpConfig['cluster']>
+  /**
+   * Cluster mode on a Redis client the host application already has (ioredis, e.g. `fastify.redis`), instead of
+   * `cluster.redisUrl`: it is duplicated with all its settings; the host keeps closing its own client.
+   */
+  redis?: Redis
 }
 
 export interface ResolvedOptions {
   config: McpConfig
+  redis: Redis | undefined
   auth: AuthOption
   tools: readonly AnyTool[]
   resources: readonly AnyResource[]
@@ -195,11 +218,19 @@ function checkAuth (auth: unknown): AuthOption {
 export function resolveOptions (options: McpPluginOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw configErrors.authRequired()
   // prefix, logLevel and logSerializers are Fastify's own register options, not ours.
-  const { auth, tools = [], resources = [], prompts = [], prefix, logLevel, logSerializers, ...data } = options as McpPluginOptions & Record<string, unknown>
+  const { auth, tools = [], resources = [], prompts = [], redis, prefix, logLevel, logSerializers, ...data } = options as McpPluginOptions & Record<string, unknown>
   for (const [name, list, helper] of [['tools', tools, 'defineTool'], ['resources', resources, 'defineResource'], ['prompts', prompts, 'definePrompt']] as const) {
     if (!Array.isArray(list)) throw configErrors.invalidOptions(`${name} must be an array (see ${helper})`)
   }
   const checked = checkConfig.check(data)
   if (!checked.ok) throw configErrors.invalidOptions(checked.problems)
-  return { config: checked.value as McpConfig, auth: checkAuth(auth), tools, resources, prompts }
+  if (redis !== undefined && (typeof redis !== 'object' || redis === null || typeof (redis as { duplicate?: unknown }).duplicate !== 'function')) {
+    throw configErrors.invalidOptions('redis must be an ioredis client (or leave it out and set cluster.redisUrl)')
+  }
+  const config = checked.value as McpConfig
+  if ((config.cluster.redisUrl !== undefined || redis !== undefined) && config.requestStateSecret === undefined) {
+    throw configErrors.invalidOptions('cluster mode needs requestStateSecret (MCP_REQUEST_STATE_SECRET for node server): the same secret of 16+ characters ' +
+      'on every replica, so that a 2026-07-28 request needing client input can continue on any replica')
+  }
+  return { config, redis: redis as Redis | undefined, auth: checkAuth(auth), tools, resources, prompts }
 }

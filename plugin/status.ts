@@ -9,4 +9,10 @@ export interface McpStatus {
   /** Open sessions: legacy SSE, and stateful Streamable HTTP when `streamable.sessions` is on. */
   sessions: { sse: number, streamableHttp?: number }
   inFlight: number
+  /** In cluster mode: this replica's name, whether Redis is reachable, and the sessions of the whole cluster. */
+  cluster?: {
+    replica: string
+    redis: 'up' | 'down'
+    sessions: { sse?: number, streamableHttp?: number }
+  }
 }

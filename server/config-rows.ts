@@ -106,5 +106,11 @@ export const CONFIG_ROWS: readonly ConfigRow[] = [
   { env: 'MCP_MAX_SESSIONS_PER_IDENTITY', option: 'maxSessionsPerIdentity', parse: integer, describe: 'sessions (SSE and stateful together) one identity may hold', defaultText: 'none' },
   { env: 'MCP_SSE_MAX_IN_FLIGHT', option: 'sse.maxInFlight', parse: integer, describe: 'requests one SSE session may have running at once' },
   { env: 'MCP_AUTH_FAILURE_LOG_LEVEL', option: 'authFailureLogLevel', parse: text, describe: 'level of the log line for each refused credential' },
+  {
+    env: 'MCP_REDIS_URL', option: 'cluster.redisUrl', parse: text, secret: true, describe: 'cluster mode: replicas share sessions through this Redis or Valkey',
+    expected: 'redis://[user:password@]host:port/db or rediss://… for TLS', defaultText: 'none (one process, in memory)'
+  },
+  { env: 'MCP_REDIS_KEY_PREFIX', option: 'cluster.keyPrefix', parse: text, describe: 'prefix of every Redis key and channel of this host' },
+  { env: 'MCP_CLUSTER_LIVENESS_MS', option: 'cluster.livenessMs', parse: integer, describe: 'a replica silent this long is dead: its SSE sessions and running calls are lost (ms)' },
   { flag: 'log-level', placeholder: '<level>', env: 'LOG_LEVEL', setting: 'logLevel', parse: text, describe: 'fatal, error, warn, info, debug, trace or silent' }
 ]

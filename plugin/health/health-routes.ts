@@ -4,7 +4,7 @@ import type { McpStatus } from '../status.js'
 export interface HealthRouteOptions {
   status: () => McpStatus
   /** Present when the legacy SSE transport is on. */
-  sseStatus?: () => { sessions: number, maxSessions: number, idleTimeoutMs: number }
+  sseStatus?: () => { sessions: number, maxSessions: number, idleTimeoutMs: number, clusterSessions?: number }
 }
 
 const DRAIN_RETRY_AFTER_SECONDS = '5'

@@ -19,4 +19,6 @@ export interface SseDirectory {
   countOwnedBy: (ownerId: string) => Promise<number>
   /** Streams open across the cluster. */
   count: () => Promise<number>
+  /** Streams open across the cluster, as last counted (with the heartbeat). */
+  readonly size: number
 }

@@ -15,7 +15,8 @@ const ALLOWED: Record<string, RegExp> = {
   resources: /^(\(root\)|protocol|completions)(\/|$)/,
   prompts: /^(\(root\)|protocol|completions)(\/|$)/,
   dispatch: /^(protocol|completions|tools|resources|prompts|dispatch)(\/|$)/,
-  sessions: /^(protocol|sessions)(\/|$)/,
+  redis: /^redis(\/|$)/,
+  sessions: /^(protocol|sessions|redis|dispatch)(\/|$)/,
   'transports/stdio': /^(protocol|dispatch|transports\/stdio)(\/|$)/
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createRedisKeyspace, DEFAULT_KEY_PREFIX } from '../../plugin/cluster/redis-keyspace.js'
+import { createRedisKeyspace, DEFAULT_KEY_PREFIX } from '../../plugin/redis/redis-keyspace.js'
 
 test('keys and channels live under the prefix, mcp: by default', () => {
   assert.equal(DEFAULT_KEY_PREFIX, 'mcp:')

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { endpointAddress, parseRedisUrl, RedisUrlError } from '../../plugin/cluster/redis-url.js'
+import { endpointAddress, parseRedisUrl, RedisUrlError } from '../../plugin/redis/redis-url.js'
 
 test('a redis:// URL gives host, port, ACL user, password and database', () => {
   assert.deepEqual(parseRedisUrl('redis://mcp:s%40cret@redis.internal:6380/4'), {

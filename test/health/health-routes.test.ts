@@ -30,7 +30,7 @@ test('while draining, /health answers 503 with Retry-After and MCP requests get 
 test('drain waits for a call in flight to finish before it resolves', async (t) => {
   const { app, baseUrl } = await startApp(t)
   const inFlight = post(`${baseUrl}/mcp`, rpc('tools/call', { name: 'slow', arguments: { ms: 150 } }), AUTH_HEADER)
-  await new Promise((resolve) => setTimeout(resolve, 30))
+  while (app.mcp.status().inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 5))
   assert.equal(app.mcp.status().inFlight, 1)
   await app.mcp.drain(5000)
   assert.equal(app.mcp.status().inFlight, 0)

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import { REPO_ROOT } from '../helpers/spawn-server.js'
 import { parseConfig } from '../../server/config.js'
+import { CONFIG_ROWS } from '../../server/config-rows.js'
 
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8')
 
@@ -37,9 +38,9 @@ function clusterServices (): { replica: Service, replicaName: string, valkey: Se
   return { replica, replicaName, valkey, valkeyName, nginx }
 }
 
-/** The environment variables server/config.ts reads, from its source. */
+/** The environment variables node server reads: its table of configuration rows. */
 function variablesTheServerReads (): Set<string> {
-  return new Set([...read('server/config.ts').matchAll(/fromEnv\(env, '([A-Z_]+)'\)/g)].map((match) => match[1]))
+  return new Set(CONFIG_ROWS.flatMap((row) => row.env === undefined ? [] : [row.env]))
 }
 
 test('the cluster profile runs three replicas of the server image, Valkey and nginx', () => {
@@ -62,8 +63,8 @@ test('the replicas share the token and the request-state secret and point MCP_RE
   assert.equal(environment.MCP_REDIS_URL, `redis://${valkeyName}:6379`)
   assert.deepEqual([environment.HOST, environment.PORT], ['0.0.0.0', '3100'])
   const known = variablesTheServerReads()
-  // MCP_REDIS_URL is read once cluster mode lands in server/config.ts (issue 11).
-  for (const name of Object.keys(environment)) assert.ok(known.has(name) || name === 'MCP_REDIS_URL', `server/config.ts does not read ${name}`)
+  assert.ok(known.has('MCP_TOKEN') && known.has('MCP_REQUEST_STATE_SECRET'), 'the rows are read (sanity check)')
+  for (const name of Object.keys(environment)) assert.ok(known.has(name), `server/config-rows.ts has no row for ${name}`)
 
   const env = Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, value.replace(/\$\{\w+:-([^}]*)\}/g, '$1')]))
   const config = parseConfig(replica.command?.slice(2) ?? [], { ...env, MCP_TOKEN: 'compose-token', MCP_REQUEST_STATE_SECRET: 'a-secret-of-sixteen-chars' })

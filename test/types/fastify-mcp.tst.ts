@@ -9,8 +9,8 @@ test('fastify.mcp is typed on every instance once the package is imported', () =
   expect(app.mcp.status()).type.toBe<McpStatus>()
   expect(app.mcp.drain()).type.toBe<Promise<void>>()
   expect(app.mcp.drain(5_000)).type.toBe<Promise<void>>()
-  expect(app.mcp.notifyListChanged('tools')).type.toBe<number>()
-  expect(app.mcp.notifyResourceUpdated('file:///a')).type.toBe<number>()
+  expect(app.mcp.notifyListChanged('tools')).type.toBe<Promise<number>>()
+  expect(app.mcp.notifyResourceUpdated('file:///a')).type.toBe<Promise<number>>()
 })
 
 test('fastify.mcp refuses what it does not know', () => {

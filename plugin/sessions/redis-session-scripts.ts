@@ -1,0 +1,191 @@
+/**
+ * The Lua scripts of the Redis session state store. Each runs atomically in Redis, so replicas never race on a
+ * session: ids and sequence numbers are allocated by HINCRBY, the replay log is trimmed to its limits in the same
+ * step that appends, and nothing recreates the keys of a session that ended (every write checks it exists).
+ *
+ * Keys of one session: the hash `s:<id>` (the state as JSON, counters, running streams, kept counts, the
+ * standalone stream's holder, subscriptions) and the list `s:<id>:log` (the replay log). Both expire with the
+ * idle timeout, refreshed on every activity; the sorted sets of all sessions and of each owner's carry the same
+ * expiry as score, from Redis's own clock (replicas' clocks may differ).
+ */
+
+import type { RedisScript } from '../redis/redis-scripts.js'
+
+/** Shared by the scripts below: now in ms by Redis's clock, and the refresh of a session's expiry. */
+const PRELUDE = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function refresh(hash, log, sessions, id, ttl)
+  redis.call('PEXPIRE', hash, ttl)
+  redis.call('PEXPIRE', log, ttl)
+  redis.call('ZADD', sessions, 'XX', now_ms() + ttl, id)
+end
+`
+
+function script (keys: number, body: string): RedisScript {
+  return { keys, lua: PRELUDE + body }
+}
+
+/** KEYS: hash, log, sessions, owner set ('' when no owner). ARGV: id, state JSON, ttl, maxSessions. → 1 created, 0 full. */
+export const CREATE = script(4, `
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then return 0 end
+local ttl = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'seq', 0, 'streams', 0)
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
+if KEYS[4] ~= '' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])
+end
+return 1
+`)
+
+/** KEYS: hash, log, sessions, owner set ('' when none). ARGV: id, ttl. → the state JSON, or nil. Counts as activity. */
+export const LOAD = script(4, `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return nil end
+local ttl = tonumber(ARGV[2])
+refresh(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ttl)
+if KEYS[4] ~= '' then redis.call('ZADD', KEYS[4], 'XX', now_ms() + ttl, ARGV[1]) end
+return state
+`)
+
+/** KEYS: hash, log, sessions. ARGV: id, ttl. → 1, or 0 when the session is gone. */
+export const TOUCH = script(3, `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+refresh(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]))
+return 1
+`)
+
+/** KEYS: hash. ARGV: patch JSON. Merges the patch into the state. → 1, or 0 when the session is gone. */
+export const UPDATE = script(1, `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 0 end
+local merged = cjson.decode(state)
+for key, value in pairs(cjson.decode(ARGV[1])) do merged[key] = value end
+redis.call('HSET', KEYS[1], 'state', cjson.encode(merged))
+return 1
+`)
+
+/** KEYS: hash, subscribers set of the URI. ARGV: id, field ('sub:' .. uri), 1 to subscribe or 0 to unsubscribe. */
+export const SUBSCRIPTION = script(2, `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[3] == '1' then
+  redis.call('HSET', KEYS[1], ARGV[2], 1)
+  redis.call('SADD', KEYS[2], ARGV[1])
+else
+  redis.call('HDEL', KEYS[1], ARGV[2])
+  redis.call('SREM', KEYS[2], ARGV[1])
+end
+return 1
+`)
+
+/**
+ * KEYS: hash, log, sessions, owner set ('' when none). ARGV: id, subscribers-set key prefix.
+ * Deletes the session and its index entries. → 1 when it existed (or was still indexed), 0 otherwise.
+ */
+export const END = script(4, `
+local removed = redis.call('ZREM', KEYS[3], ARGV[1])
+if KEYS[4] ~= '' then redis.call('ZREM', KEYS[4], ARGV[1]) end
+local fields = redis.call('HKEYS', KEYS[1])
+for _, field in ipairs(fields) do
+  if string.sub(field, 1, 4) == 'sub:' then redis.call('SREM', ARGV[2] .. string.sub(field, 5), ARGV[1]) end
+end
+local existed = redis.call('DEL', KEYS[1], KEYS[2])
+if existed > 0 or removed > 0 then return 1 end
+return 0
+`)
+
+/** KEYS: hash. ARGV: replica, request id JSON. → the new stream's number, or 0 when the session is gone. */
+export const OPEN_STREAM = script(1, `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = redis.call('HINCRBY', KEYS[1], 'streams', 1)
+redis.call('HSET', KEYS[1], 'run:' .. n, cjson.encode({ replica = ARGV[1], requestId = cjson.decode(ARGV[2]) }))
+return n
+`)
+
+/**
+ * KEYS: hash, log, sessions, channel. ARGV: id, stream id, data, final (1/0), max events, max bytes, ttl,
+ * only-if-running (1/0).
+ * Numbers the event, keeps it within the limits (dropping the oldest), publishes it to the session's tails.
+ * → its seq; 0 when the session is gone; -1 when only-if-running and the stream already finished.
+ */
+export const APPEND = script(4, `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local stream = ARGV[2]
+if ARGV[8] == '1' and redis.call('HEXISTS', KEYS[1], 'run:' .. stream) == 0 then return -1 end
+local data = ARGV[3]
+local final = ARGV[4] == '1'
+local maxEvents = tonumber(ARGV[5])
+local maxBytes = tonumber(ARGV[6])
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local function dropped(s, q)
+  local last = tonumber(redis.call('HGET', KEYS[1], 'drop:' .. s) or '0')
+  if q > last then redis.call('HSET', KEYS[1], 'drop:' .. s, q) end
+end
+if maxEvents > 0 and #data <= maxBytes then
+  redis.call('RPUSH', KEYS[2], cjson.encode({ s = stream, q = seq, d = data, f = final }))
+  redis.call('HINCRBY', KEYS[1], 'kept:' .. stream, 1)
+  local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', #data)
+  while redis.call('LLEN', KEYS[2]) > maxEvents or bytes > maxBytes do
+    local old = cjson.decode(redis.call('LPOP', KEYS[2]))
+    bytes = redis.call('HINCRBY', KEYS[1], 'bytes', -#old.d)
+    if redis.call('HINCRBY', KEYS[1], 'kept:' .. old.s, -1) <= 0 then redis.call('HDEL', KEYS[1], 'kept:' .. old.s) end
+    dropped(old.s, old.q)
+  end
+else
+  dropped(stream, seq)
+end
+if final then redis.call('HDEL', KEYS[1], 'run:' .. stream) end
+refresh(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[7]))
+redis.call('PUBLISH', KEYS[4], cjson.encode({ type = 'event', event = { streamId = stream, seq = seq, data = data, final = final } }))
+return seq
+`)
+
+/** KEYS: hash, channel. ARGV: stream id. Ends a running stream without a final event. → 1 when it was running. */
+export const FINISH_STREAM = script(2, `
+if redis.call('HDEL', KEYS[1], 'run:' .. ARGV[1]) == 0 then return 0 end
+redis.call('PUBLISH', KEYS[2], cjson.encode({ type = 'finished', streamId = ARGV[1] }))
+return 1
+`)
+
+/** KEYS: hash. → the next seq (a priming event's), or 0 when the session is gone. */
+export const RESERVE = script(1, `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], 'seq', 1)
+`)
+
+/** KEYS: hash, channel. ARGV: stream id, holder. Announces a take-over; the standalone stream also changes holder. */
+export const TAKE_OVER = script(2, `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == '0' then redis.call('HSET', KEYS[1], 'holder', ARGV[2], 'connected', 1) end
+redis.call('PUBLISH', KEYS[2], cjson.encode({ type = 'takeover', streamId = ARGV[1], holder = ARGV[2] }))
+return 1
+`)
+
+/**
+ * KEYS: hash. ARGV: holder, heartbeat key prefix. A holder is `<replica>/<connection>`: a holder whose replica
+ * stopped beating holds nothing. → { claimed (1/0), first (1/0) }, or { -1 } when the session is gone.
+ */
+export const CLAIM_STANDALONE = script(1, `
+if redis.call('EXISTS', KEYS[1]) == 0 then return { -1 } end
+local current = redis.call('HGET', KEYS[1], 'holder')
+if current then
+  local replica = string.match(current, '^([^/]+)/')
+  if replica and redis.call('EXISTS', ARGV[2] .. replica) == 1 then return { 0, 0 } end
+end
+local first = 1
+if redis.call('HGET', KEYS[1], 'connected') == '1' then first = 0 end
+redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'connected', 1)
+return { 1, first }
+`)
+
+/** KEYS: hash. ARGV: holder. Lets the standalone stream go if the holder still holds it. */
+export const RELEASE_STANDALONE = script(1, `
+if redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then redis.call('HDEL', KEYS[1], 'holder') end
+return 1
+`)
