@@ -43,7 +43,7 @@ function refuse (socket: Socket, answer: string): void {
 }
 
 /** Counts connections by client address and in total, and turns away one more than the caps allow. */
-function gateConnections (server: Server, settings: ConnectionSettings, log: Log): void {
+function gateConnections (server: Server, settings: ConnectionSettings, log: Log, open: Set<Socket>): void {
   const perAddress = new Map<string, number>()
   const refusing = new Set<string>()
   let total = 0
@@ -78,25 +78,61 @@ function gateConnections (server: Server, settings: ConnectionSettings, log: Log
     }
     total++
     perAddress.set(address, held + 1)
+    open.add(socket)
     socket.once('close', () => {
       if (total === settings.maxConnections) refusing.delete('')
       release(address)
+      open.delete(socket)
     })
     for (const handler of handlers) handler.call(this, socket)
   })
 }
 
-/**
- * Fastify's `serverFactory`: the HTTP server with the timeouts and the connection caps. (With a server factory,
- * Fastify binds one address: `localhost` is served on the address it resolves to first.)
- */
-export function createLimitedServerFactory (settings: ConnectionSettings, log: () => Log) {
-  return function limitedServer (handler: RequestListener<typeof IncomingMessage, typeof ServerResponse>): Server {
-    const timeouts = effectiveTimeouts(settings)
-    const server = createServer(timeouts, handler)
-    server.keepAliveTimeout = settings.keepAliveTimeoutMs
-    gateConnections(server, settings, { warn: (object, message) => { log().warn(object, message) } })
-    return server
+/** The response a connection is serving or served last. */
+const CURRENT_RESPONSE = Symbol('currentResponse')
+type TrackedSocket = Socket & { [CURRENT_RESPONSE]?: ServerResponse }
+
+/** A connection holds a call (or a stream) while its request has arrived whole and its answer is not finished. */
+function holdsCall (socket: TrackedSocket): boolean {
+  const response = socket[CURRENT_RESPONSE]
+  return response !== undefined && response.req.complete && !response.writableFinished
+}
+
+export interface ConnectionLimits {
+  /**
+   * Fastify's `serverFactory`: the HTTP server with the timeouts and the connection caps. (With a server factory,
+   * Fastify binds one address: `localhost` is served on the address it resolves to first.)
+   */
+  serverFactory: (handler: RequestListener<typeof IncomingMessage, typeof ServerResponse>) => Server
+  /**
+   * For a drain: closes every connection that holds no call, whether idle, still receiving its request (a slow
+   * body or headers) or lingering after a refusal. Those with a call or stream in progress are left to finish.
+   */
+  closeConnectionsWithoutCalls: () => number
+}
+
+export function createConnectionLimits (settings: ConnectionSettings, log: () => Log): ConnectionLimits {
+  const open = new Set<TrackedSocket>()
+  return {
+    serverFactory (handler) {
+      const server = createServer(effectiveTimeouts(settings), function track (request, response) {
+        // One property write per request: which response each connection is busy with, for the drain.
+        (request.socket as TrackedSocket)[CURRENT_RESPONSE] = response
+        handler(request, response)
+      })
+      server.keepAliveTimeout = settings.keepAliveTimeoutMs
+      gateConnections(server, settings, { warn: (object, message) => { log().warn(object, message) } }, open)
+      return server
+    },
+    closeConnectionsWithoutCalls () {
+      let closed = 0
+      for (const socket of open) {
+        if (holdsCall(socket)) continue
+        socket.destroy()
+        closed++
+      }
+      return closed
+    }
   }
 }
 
