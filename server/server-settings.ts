@@ -30,7 +30,19 @@ export const ServerSettingsSchema = Type.Object({
   /** Open connections at most, all clients together; one more gets 503. Keep it below the process's file limit. */
   maxConnections: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1_000 }),
   /** Open connections one client address may hold; one more gets 429. 0 for no limit (behind a proxy). */
-  maxConnectionsPerAddress: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 200 })
+  maxConnectionsPerAddress: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 200 }),
+  /**
+   * OAuth resource server (docs/oauth.md): the authorization server's issuer, this server's URI, and the rest.
+   * Read as text here; server/oauth-settings.ts checks them together and makes the plugin's `auth.oauth`.
+   */
+  oauthIssuer: Type.Optional(Type.String({ minLength: 1 })),
+  resourceUrl: Type.Optional(Type.String({ minLength: 1 })),
+  oauthScopes: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  oauthAudience: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  oauthScopeImplications: Type.Optional(Type.String({ minLength: 1 })),
+  oauthIntrospectionUrl: Type.Optional(Type.String({ minLength: 1 })),
+  oauthClientId: Type.Optional(Type.String({ minLength: 1 })),
+  oauthClientSecret: Type.Optional(Type.String({ minLength: 1 }))
 }, { additionalProperties: false })
 
 export type ServerSettings = Static<typeof ServerSettingsSchema>

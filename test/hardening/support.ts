@@ -241,7 +241,7 @@ export async function openConnection (baseUrl: string, localAddress = '127.0.0.1
       }
       waiting = check
       check()
-      void closed.then(() => { if (waiting === check) reject(new Error(`the connection closed without a whole answer: ${JSON.stringify(received.slice(0, 200))}`)) })
+      closed.then(() => { if (waiting === check) reject(new Error(`the connection closed without a whole answer: ${JSON.stringify(received.slice(0, 200))}`)) }, reject)
     })
   }
   return { request, closed, close: () => { socket.destroy() } }
