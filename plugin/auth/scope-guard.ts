@@ -66,7 +66,8 @@ export function createScopeGuard (operations: () => OperationScopes, authority: 
   return {
     onRequest (request, reply, done) {
       const headers = request.headers
-      if (request.method !== 'POST' || headers['mcp-protocol-version'] !== MODERN_PROTOCOL_VERSION || headers['mcp-session-id'] !== undefined) return done()
+      // A request under the 2026 header is served by that era's rules whatever else it carries (an Mcp-Session-Id too).
+      if (request.method !== 'POST' || headers['mcp-protocol-version'] !== MODERN_PROTOCOL_VERSION) return done()
       const method = firstHeader(headers['mcp-method'])
       const rawName = firstHeader(headers['mcp-name'])
       const name = rawName === undefined ? undefined : decodeHeaderValue(rawName.trim())
