@@ -38,11 +38,6 @@ export class SseStream {
     return frames === '' || (this.isOpen && this.write(frames))
   }
 
-  /** Bytes written that the client has not read yet. */
-  get waitingBytes (): number {
-    return this.res.writableLength
-  }
-
   comment (text: string): boolean {
     return this.isOpen && this.write(`: ${text}\n\n`)
   }
@@ -61,10 +56,15 @@ export class SseStream {
     if (!this.res.writableEnded && !this.res.destroyed) this.res.end()
   }
 
-  /** Cuts the connection at once, with whatever still waits for the client. */
-  destroy (): void {
+  /**
+   * Cuts the connection with a reset: what still waits for the client, in our buffers and in the kernel's socket
+   * queues, is dropped at once instead of lingering until the client reads it.
+   */
+  reset (): void {
     this.dispose()
-    this.res.destroy()
+    const socket = this.res.socket
+    if (socket !== null && !socket.destroyed) socket.resetAndDestroy()
+    else this.res.destroy()
   }
 
   /** Stops the keep-alive timer once the client has gone (the socket is already closed). */

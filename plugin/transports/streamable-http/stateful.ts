@@ -215,12 +215,14 @@ export function createStatefulHandlers (
     return await reply.code(202).send()
   }
 
-  /** Carries `streamId` of the session on this GET, from `afterSeq` on (see `SessionStreamConnection`). */
-  async function connect (request: FastifyRequest, reply: FastifyReply, state: SessionState, streamId: string, afterSeq: number | undefined, holder = answers.newHolder()): Promise<SessionStreamConnection> {
+  /** Carries `streamId` of the session on this GET, from `afterSeq` on; `takeOver` for a resume (see `SessionStreamConnection`). */
+  async function connect (
+    request: FastifyRequest, reply: FastifyReply, state: SessionState, streamId: string, afterSeq: number | undefined, holder: string, takeOver = false
+  ): Promise<SessionStreamConnection> {
     const connection = new SessionStreamConnection(store, state.id, streamId, holder, answers.settings)
     sessions.attach(sessions.acquire(state.id), connection)
     reply.header(SESSION_HEADER, state.id)
-    const gap = await connection.start(reply, afterSeq, request.log)
+    const gap = await connection.start(reply, afterSeq, request.log, takeOver)
     if (gap) request.log.warn({ sessionId: state.id, streamId, limits: config.streamable.eventStore }, 'A resumed stream missed events the event store no longer kept')
     return connection
   }
@@ -233,9 +235,7 @@ export function createStatefulHandlers (
     // An answer that was completed and has nothing kept: 204 tells an event-stream client not to reconnect.
     if (status?.state === 'released') return await reply.code(204).send()
     if (status?.state === 'unknown') throw refusals.unknownLastEventId(lastEventId)
-    const holder = answers.newHolder()
-    await reachStore(store.takeOver(state.id, cursor.streamId, holder))
-    const connection = await connect(request, reply, state, cursor.streamId, cursor.seq, holder)
+    const connection = await connect(request, reply, state, cursor.streamId, cursor.seq, answers.newHolder(), true)
     if (status?.state === 'finished') connection.end('finished')
     else if (status?.state === 'running') watchRunner(request, state, cursor.streamId, status.replica, status.requestId, connection)
     return undefined
