@@ -1,0 +1,55 @@
+import { clusterChurn, waitForValue, type ClusterChurnResult } from '../lib/cluster-ops.js'
+import type { ServerChild } from '../lib/processes.js'
+import type { BenchRedis } from '../lib/redis-server.js'
+import { waitForSessions } from '../lib/sse-ops.js'
+import { sleep } from '../lib/stats.js'
+import type { MemoryReport } from '../servers/common.js'
+import type { Settings } from './context.js'
+
+export interface ReplicaMemory { name: string, base: MemoryReport, after: MemoryReport, left: number }
+
+export interface ChurnFigures {
+  run: ClusterChurnResult
+  replicas: ReplicaMemory[]
+  /** Redis keys with no session open (heartbeat keys only), taken before any session was opened. */
+  baselineKeys: number
+  /** After the warm-up churn, and after the measured churn once every stream was closed. */
+  warmupKeys: { value: number, waitedMs: number }
+  afterKeys: { value: number, waitedMs: number }
+  /** Keys left over the baseline after the wait, to say what leaked. */
+  leftoverKeys: string[]
+  redisMemory: { base: number, after: number }
+}
+
+/** Every replica counts 0 sessions, then forced GC and memory on each. */
+async function settle (replicas: ServerChild[]): Promise<{ memory: MemoryReport[], left: number[] }> {
+  const left = await Promise.all(replicas.map(async (replica) => await waitForSessions(replica, true, 0)))
+  await sleep(200)
+  return { memory: await Promise.all(replicas.map(async (replica) => await replica.memory())), left }
+}
+
+/**
+ * The M4 churn across replicas: a warm-up churn (the allocators reach their working size, as in M4), GC, baseline;
+ * then `churn` sessions opened on alternating replicas, every tenth with one relayed round trip; wait until both
+ * replicas count none and Redis is back to its key count without sessions; GC; compare.
+ */
+export async function measureChurn (replicas: ServerChild[], redis: BenchRedis, baselineKeys: number, settings: Settings): Promise<ChurnFigures> {
+  await clusterChurn(replicas, settings.churnWarmup)
+  await settle(replicas)
+  const warmupKeys = await waitForValue(redis.keyCount, baselineKeys)
+  const base = await settle(replicas)
+  const redisBase = (await redis.counters()).usedMemory
+  const run = await clusterChurn(replicas, settings.churn)
+  const after = await settle(replicas)
+  const afterKeys = await waitForValue(redis.keyCount, baselineKeys)
+  const leftoverKeys = afterKeys.value === baselineKeys ? [] : await redis.someKeys(10)
+  return {
+    run,
+    replicas: replicas.map((replica, i) => ({ name: replica.name, base: base.memory[i], after: after.memory[i], left: after.left[i] })),
+    baselineKeys,
+    warmupKeys,
+    afterKeys,
+    leftoverKeys,
+    redisMemory: { base: redisBase, after: (await redis.counters()).usedMemory }
+  }
+}

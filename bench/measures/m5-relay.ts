@@ -1,0 +1,166 @@
+import http from 'node:http'
+import { closeSpread, openSpread, otherReplica, timedRoundTrip, type HeldSession, type Timed } from '../lib/cluster-ops.js'
+import type { ServerChild } from '../lib/processes.js'
+import { commandsBetween, type BenchRedis, type RedisCounters } from '../lib/redis-server.js'
+import { fmt, percentile, Samples } from '../lib/stats.js'
+import type { Settings } from './context.js'
+
+export interface Latency { p50: number, p99: number, mean: number, acceptedP50: number, acceptedP99: number, passes: string[] }
+
+/** CPU per message (µs) of each replica and of Redis over the passes of one kind. */
+export interface CpuPerMessage {
+  relaying: number
+  owner: number
+  redis: number
+  messagesPerSecond: number
+  /** Redis commands per message, by name (the bench's INFO reads left out). */
+  commands: Array<[string, number]>
+  passes: string[]
+}
+
+export interface RelayFigures {
+  /** Posted to the replica holding the stream. */
+  direct: Latency
+  /** Posted to the other replica, which relays it. */
+  relayed: Latency
+  /** One process without cluster mode: what the owner's figure would be without it. */
+  single: Latency
+  cpuDirect: CpuPerMessage
+  cpuRelayed: CpuPerMessage
+}
+
+type PostTo = (session: HeldSession) => ServerChild
+let nextId = 1
+
+/** `count` sequential round trips, round-robin over the sessions, POSTs on one keep-alive connection per replica. */
+async function sequential (sessions: HeldSession[], postTo: PostTo, count: number, agent: http.Agent): Promise<Timed[]> {
+  const times: Timed[] = []
+  for (let i = 0; i < count; i++) {
+    const session = sessions[i % sessions.length]
+    times.push(await timedRoundTrip(postTo(session), session, nextId++, agent))
+  }
+  return times
+}
+
+function latency (passes: Timed[][]): Latency {
+  const events = new Samples()
+  const accepted = new Samples()
+  for (const pass of passes) for (const t of pass) { events.push(t.event); accepted.push(t.accepted) }
+  const e = events.sorted()
+  const a = accepted.sorted()
+  const p50s = passes.map((pass) => percentile(Float64Array.from(pass.map((t) => t.event)).sort(), 50))
+  return {
+    p50: percentile(e, 50),
+    p99: percentile(e, 99),
+    mean: e.reduce((sum, v) => sum + v, 0) / e.length,
+    acceptedP50: percentile(a, 50),
+    acceptedP99: percentile(a, 99),
+    passes: p50s.map((p) => fmt(p, 3))
+  }
+}
+
+/**
+ * Sequential round trips over `sessions` open sessions spread over both replicas: posted to the session's own
+ * replica, and to the other one (relayed), in alternating passes; and the same on one process without cluster mode.
+ */
+async function measureLatency (replicas: ServerChild[], single: ServerChild, settings: Settings): Promise<Pick<RelayFigures, 'direct' | 'relayed' | 'single'>> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  const sessions = await openSpread(replicas, settings.sessions)
+  const singleSessions = await openSpread([single], settings.sessions)
+  const toOwner: PostTo = (s) => s.owner
+  const toOther: PostTo = (s) => otherReplica(replicas, s.owner)
+  try {
+    await sequential(sessions, toOwner, 100, agent)
+    await sequential(sessions, toOther, 100, agent)
+    await sequential(singleSessions, toOwner, 100, agent)
+    const passes = { direct: [] as Timed[][], relayed: [] as Timed[][], single: [] as Timed[][] }
+    // Alternating, so that a burst of noise does not land on one kind only.
+    for (const kind of ['single', 'direct', 'relayed', 'relayed', 'direct', 'single'] as const) {
+      const pass = kind === 'single'
+        ? await sequential(singleSessions, toOwner, settings.roundTrips, agent)
+        : await sequential(sessions, kind === 'direct' ? toOwner : toOther, settings.roundTrips, agent)
+      passes[kind].push(pass)
+    }
+    return { direct: latency(passes.direct), relayed: latency(passes.relayed), single: latency(passes.single) }
+  } finally {
+    agent.destroy()
+    await closeSpread(sessions, replicas)
+    await closeSpread(singleSessions, [single])
+  }
+}
+
+interface Totals { relaying: number, owner: number, redis: number, seconds: number, messages: number, commands: Map<string, number>, passes: string[] }
+
+/** `count` round trips, `concurrency` at a time, each worker on its own share of the sessions; seconds taken. */
+async function concurrent (sessions: HeldSession[], postTo: PostTo, count: number, concurrency: number, agent: http.Agent): Promise<number> {
+  const started = performance.now()
+  let done = 0
+  await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
+    for (let i = worker; done < count; i += concurrency) {
+      done++
+      const session = sessions[i % sessions.length]
+      await timedRoundTrip(postTo(session), session, nextId++, agent)
+    }
+  }))
+  return (performance.now() - started) / 1000
+}
+
+interface CpuReading { relaying: number, owner: number, redis: number, counters: RedisCounters }
+
+async function readCpu (relaying: ServerChild, owner: ServerChild, redis: BenchRedis): Promise<CpuReading> {
+  const [r, o, c] = await Promise.all([relaying.cpu(), owner.cpu(), redis.counters()])
+  return { relaying: r.cpuMicros, owner: o.cpuMicros, redis: c.cpuMicros, counters: c }
+}
+
+/**
+ * Server CPU per message: every session on the owner, `relayMessages` round trips 10 at a time, posted to the owner
+ * (direct) or to the other replica (relayed), alternating; CPU time of both replicas and of Redis over each pass.
+ */
+async function measureCpu (relaying: ServerChild, owner: ServerChild, redis: BenchRedis, settings: Settings): Promise<Pick<RelayFigures, 'cpuDirect' | 'cpuRelayed'>> {
+  const concurrency = 10
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
+  const sessions = await openSpread([owner], settings.sessions)
+  const kinds = { direct: (() => owner) as PostTo, relayed: (() => relaying) as PostTo }
+  const empty = (): Totals => ({ relaying: 0, owner: 0, redis: 0, seconds: 0, messages: 0, commands: new Map(), passes: [] })
+  const totals = { direct: empty(), relayed: empty() }
+  try {
+    await concurrent(sessions, kinds.direct, 200, concurrency, agent)
+    await concurrent(sessions, kinds.relayed, 200, concurrency, agent)
+    for (const kind of ['direct', 'relayed', 'relayed', 'direct'] as const) {
+      const before = await readCpu(relaying, owner, redis)
+      const seconds = await concurrent(sessions, kinds[kind], settings.relayMessages, concurrency, agent)
+      const after = await readCpu(relaying, owner, redis)
+      const t = totals[kind]
+      const pass = { relaying: after.relaying - before.relaying, owner: after.owner - before.owner, redis: after.redis - before.redis }
+      t.relaying += pass.relaying
+      t.owner += pass.owner
+      t.redis += pass.redis
+      t.seconds += seconds
+      t.messages += settings.relayMessages
+      for (const [name, calls] of commandsBetween(before.counters, after.counters)) {
+        if (name !== 'info') t.commands.set(name, (t.commands.get(name) ?? 0) + calls)
+      }
+      const n = settings.relayMessages
+      t.passes.push(`${fmt(n / seconds, 0)} msg/s, µs per message: relaying ${fmt(pass.relaying / n, 1)}, owner ${fmt(pass.owner / n, 1)}, Redis ${fmt(pass.redis / n, 1)}`)
+    }
+  } finally {
+    agent.destroy()
+    await closeSpread(sessions, [owner])
+  }
+  const perMessage = (t: Totals): CpuPerMessage => ({
+    relaying: t.relaying / t.messages,
+    owner: t.owner / t.messages,
+    redis: t.redis / t.messages,
+    messagesPerSecond: t.messages / t.seconds,
+    commands: [...t.commands].map(([name, calls]): [string, number] => [name, calls / t.messages]).sort((a, b) => b[1] - a[1]),
+    passes: t.passes
+  })
+  return { cpuDirect: perMessage(totals.direct), cpuRelayed: perMessage(totals.relayed) }
+}
+
+/** The relay rows of M5: round trips posted to the owner and to another replica, and what a relayed message costs. */
+export async function measureRelay (replicas: ServerChild[], single: ServerChild, redis: BenchRedis, settings: Settings): Promise<RelayFigures> {
+  const latencies = await measureLatency(replicas, single, settings)
+  const cpu = await measureCpu(replicas[0], replicas[1], redis, settings)
+  return { ...latencies, ...cpu }
+}
