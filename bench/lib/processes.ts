@@ -72,11 +72,11 @@ export function spawnNode (nodeArgs: string[], options: SpawnOptions = {}): Chil
   return spawnPinned(process.execPath, nodeArgs, options)
 }
 
-/** Spawns any program (redis-server, say) on the server core; tracked like `spawnNode`. */
-export function spawnPinned (program: string, programArgs: string[], options: SpawnOptions = {}): ChildProcess {
+/** Spawns any program (redis-server, say) on the server core, or the load generator's; tracked like `spawnNode`. */
+export function spawnPinned (program: string, programArgs: string[], options: SpawnOptions = {}, core: 'server' | 'load' = 'server'): ChildProcess {
   const [command, args] = TASKSET === undefined
     ? [program, programArgs]
-    : [TASKSET, ['-c', SERVER_CORE as string, program, ...programArgs]]
+    : [TASKSET, ['-c', (core === 'server' ? SERVER_CORE : LOAD_CORE) as string, program, ...programArgs]]
   const child = spawn(command, args, { cwd: REPO_ROOT, ...options })
   children.add(child)
   child.once('exit', () => { children.delete(child) })

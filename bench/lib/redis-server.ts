@@ -67,7 +67,7 @@ async function waitUntilReady (child: ChildProcess, port: number): Promise<void>
  * Starts the bench's own `redis-server` on a free loopback port, pinned with the servers, in a temporary directory
  * with persistence off (no RDB, no AOF). Killed with every other bench child when the bench exits.
  */
-export async function startBenchRedis (program: string): Promise<BenchRedis> {
+export async function startBenchRedis (program: string, core: 'server' | 'load'): Promise<BenchRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-bench-redis-'))
   const removeDir = (): void => { rmSync(dir, { recursive: true, force: true }) }
   process.once('exit', removeDir)
@@ -77,7 +77,7 @@ export async function startBenchRedis (program: string): Promise<BenchRedis> {
   for (let attempt = 1; child === undefined; attempt++) {
     port = await freePort()
     const started = spawnPinned(program, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--daemonize', 'no', '--logfile', ''], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+      '--dir', dir, '--daemonize', 'no', '--logfile', ''], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }, core)
     try {
       await waitUntilReady(started, port)
       child = started

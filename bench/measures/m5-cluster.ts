@@ -4,12 +4,20 @@ import { ratio, type Row, type Section } from '../lib/report.js'
 import { fmt, fmtInt, kb, mib } from '../lib/stats.js'
 import type { Settings } from './context.js'
 import { measureChurn, type ChurnFigures } from './m5-churn.js'
+import { M5_PROFILE_SUMMARY, m5Profiling, profileFlags, summarizeReplicaProfiles } from './m5-profile.js'
 import { measureRelay, type RelayFigures } from './m5-relay.js'
 import { measureStatelessOnOff, type ThroughputFigures } from './m5-throughput.js'
 
 const TITLE = 'M5 cluster mode (2 replicas, one Redis)'
 /** The same on every replica (cluster mode requires one), and on both sides of the on/off comparison. */
 const REQUEST_STATE_SECRET = 'bench-request-state-secret-0123456789'
+
+/** BENCH_REDIS_CORE: Redis beside the replicas (`server`) or on the load generator's core (`load`, the default). */
+function redisCore (): 'server' | 'load' {
+  const core = process.env.BENCH_REDIS_CORE ?? 'load'
+  if (core !== 'server' && core !== 'load') throw new Error(`BENCH_REDIS_CORE must be server or load, not "${core}"`)
+  return core
+}
 
 /** M5 when the machine has no redis-server: reported as not run, with what to install. */
 function notRun (): Section {
@@ -34,20 +42,24 @@ export async function measureM5 (settings: Settings, log: (line: string) => void
   }
   const children: ServerChild[] = []
   let redis: BenchRedis | undefined
-  const start = async (name: string, cluster: boolean): Promise<ServerChild> => {
+  const profiles: Array<{ title: string, file: string }> = []
+  const start = async (name: string, cluster: boolean, profile = false): Promise<ServerChild> => {
     const env = { BENCH_REQUEST_STATE_SECRET: REQUEST_STATE_SECRET, BENCH_REDIS_URL: cluster ? (redis as BenchRedis).url : undefined }
-    const child = await ServerChild.start(name, 'ours', [], env)
+    const prof = profile ? profileFlags(name) : undefined
+    if (prof !== undefined) profiles.push({ title: name, file: prof.file })
+    const child = await ServerChild.start(name, 'ours', prof?.flags ?? [], env)
     children.push(child)
     return child
   }
   const stop = async (some: ServerChild[]): Promise<void> => {
-    await Promise.all(some.map(async (child) => { await child.stop() }))
+    // Under --cpu-prof a replica needs a moment to write its profile as it exits.
+    await Promise.all(some.map(async (child) => { await child.stop(profiles.length > 0 ? 15_000 : 5_000) }))
     for (const child of some) children.splice(children.indexOf(child), 1)
   }
   try {
-    redis = await startBenchRedis(program)
-    log(`M5 redis-server at ${redis.url}`)
-    const replicas = [await start('replica A', true), await start('replica B', true)]
+    redis = await startBenchRedis(program, redisCore())
+    log(`M5 redis-server at ${redis.url}, on the ${redisCore()} core`)
+    const replicas = [await start('replica A', true, m5Profiling()), await start('replica B', true, m5Profiling())]
     const single = await start('one process, cluster off', false)
     const baselineKeys = await redis.keyCount()
     const relay = await measureRelay(replicas, single, redis, settings)
@@ -56,6 +68,10 @@ export async function measureM5 (settings: Settings, log: (line: string) => void
     const churn = await measureChurn(replicas, redis, baselineKeys, settings)
     log(`M5 churn: ${fmtInt(churn.run.sessions / churn.run.seconds)} sessions/s; Redis keys ${churn.baselineKeys} → ${churn.afterKeys.value}`)
     await stop(replicas)
+    if (profiles.length > 0) {
+      process.stdout.write(`${summarizeReplicaProfiles(profiles.map((p, i) => ({ ...p, title: `${p.title} (${i === 0 ? 'relaying' : 'owner'}), relayed CPU pass` })), relay.relayedWindow)}\n`)
+      log(`M5 profiles summarised in ${M5_PROFILE_SUMMARY}`)
+    }
     const keysAfterStop = await redis.keyCount()
     const stateless = await measureStatelessOnOff(start, redis, settings, log)
     log(`M5 stateless: cluster on ${fmtInt(stateless.on.reqPerSec)} req/s, off ${fmtInt(stateless.off.reqPerSec)} req/s`)
@@ -99,7 +115,10 @@ function report (settings: Settings, relay: RelayFigures, churn: ChurnFigures, s
     { measure: 'M5 errors (stateless load, on and off)', ours: String(on.errors), ceiling: String(off.errors), ratio: '', target: '0', pass: on.errors === 0 && off.errors === 0 },
     { measure: `M5 RSS per replica after ${n} SSE sessions churned across 2 replicas (after GC, vs baseline)`, ours: memoryCell((m) => m.rss), ceiling: '', ratio: '', target: 'within 5% of baseline', pass: memoryPass((m) => m.rss) },
     { measure: `M5 JS heap per replica after ${n} sessions churned (after GC, vs baseline)`, ours: memoryCell((m) => m.heapUsed), ceiling: '', ratio: '', target: 'within 5% of baseline', pass: memoryPass((m) => m.heapUsed) },
-    { measure: 'M5 Redis keys after the churn; ceiling: with no session open', ours: String(churn.afterKeys.value), ceiling: String(churn.baselineKeys), ratio: '', target: 'back to baseline', pass: churn.afterKeys.value === churn.baselineKeys },
+    { measure: 'M5 Redis keys after the churn (once every stream closed, up to 10 s); ceiling: with no session open', ours: String(churn.afterKeys.value), ceiling: String(churn.baselineKeys), ratio: '', target: 'back to baseline', pass: churn.afterKeys.value === churn.baselineKeys },
+    ...(churn.afterLiveness === undefined
+      ? []
+      : [{ measure: 'M5 Redis keys once the liveness window (15 s) passed after the churn', ours: String(churn.afterLiveness.value), ceiling: String(churn.baselineKeys), ratio: '', target: 'back to baseline', pass: churn.afterLiveness.value === churn.baselineKeys }]),
     { measure: 'M5 sessions still open after the churn (both replicas, /health/sse)', ours: String(churn.replicas.reduce((sum, r) => sum + r.left, 0)), ceiling: '', ratio: '', target: '0', pass: churn.replicas.every((r) => r.left === 0) }
   ]
   return { title: TITLE, rows, notes: notes(settings, relay, churn, stateless, keysAfterStop) }
@@ -113,7 +132,7 @@ function notes (settings: Settings, relay: RelayFigures, churn: ChurnFigures, st
     `CPU per message: ${settings.sessions} sessions all on replica B; ${settings.relayMessages.toLocaleString('en-US')} round trips per pass, 10 at a time, POSTed to B (owner) or to A (relaying), passes alternating owner, relayed, relayed, owner; CPU time of each replica (process.cpuUsage over IPC) and of Redis (INFO cpu) over each pass, divided by the messages. Owner passes: ${cpuDirect.passes.join('; ')}. Relayed passes: ${cpuRelayed.passes.join('; ')}. Relayed total (both replicas): ${fmt(cpuRelayed.relaying + cpuRelayed.owner, 1)} µs vs ${fmt(cpuDirect.owner, 1)} µs posted to the owner; ${fmtInt(cpuRelayed.messagesPerSecond)} relayed vs ${fmtInt(cpuDirect.messagesPerSecond)} direct messages/s at 10 in flight. Redis commands per relayed message: ${describeCommands(cpuRelayed.commands)}; per message posted to the owner: ${describeCommands(cpuDirect.commands)}.`,
     `Stateless on vs off: the M1 request and procedure (autocannon, ${settings.connections} connections, every body checked), ${settings.m5Processes} pairs of fresh processes (cluster mode on: a replica on the bench Redis; off: the same server and secret without it), each ${settings.warmup} s warm-up + ${settings.duration} s per side in ${settings.rounds} alternating rounds. Per pair: ${stateless.pairNotes.join('; ')}. Server CPU: on ${fmt(stateless.on.serverCpu * 100, 0)}%, off ${fmt(stateless.off.serverCpu * 100, 0)}%. p50 on ${fmt(stateless.on.p50, 3)} ms, off ${fmt(stateless.off.p50, 3)} ms.`,
     `Redis commands during the cluster-on rounds (${fmtInt(stateless.onRequests)} requests; the bench's own INFO reads left out): ${stateless.redisCommands.length === 0 ? 'none' : stateless.redisCommands.map(([name, calls]) => `${name} ${calls}`).join(', ')}. A replica's heartbeat (SET of its key, TIME and ZCOUNT for the directory count) and a PING on each of its two connections run every 5 s whatever the load: per round of w seconds, up to floor(w / 5) + 1 of each are the heartbeat's, and anything more (or of another kind) counts against the stateless path.`,
-    `Churn: as M4 across both replicas: session i opened on replica A or B by turn, 50 at a time; every tenth makes one round trip POSTed to the other replica (relayed) before closing; closes alternate FIN and RST. Warm-up churn ${settings.churnWarmup.toLocaleString('en-US')} sessions, then wait for both replicas to count 0 and Redis to be back to its key count with no session (${churn.baselineKeys}: the replicas' heartbeat keys; reached after the warm-up in ${fmtInt(churn.warmupKeys.waitedMs)} ms with ${churn.warmupKeys.value}), forced GC, baseline; then ${settings.churn.toLocaleString('en-US')} sessions (${fmtInt(churn.run.sessions / churn.run.seconds)} sessions/s, ${churn.run.retries} retries on 503, ${churn.run.relayedRoundTrips} relayed round trips), the same waits (Redis keys ${churn.afterKeys.value} after ${fmtInt(churn.afterKeys.waitedMs)} ms${churn.leftoverKeys.length === 0 ? '' : `; left over, for example: ${churn.leftoverKeys.join(', ')}`}), GC, compare.`,
+    `Churn: as M4 across both replicas: session i opened on replica A or B by turn, 50 at a time; every tenth makes one round trip POSTed to the other replica (relayed) before closing; closes alternate FIN and RST. Warm-up churn ${settings.churnWarmup.toLocaleString('en-US')} sessions, then wait for both replicas to count 0 and Redis to be back to its key count with no session (${churn.baselineKeys}: the replicas' heartbeat keys; reached after the warm-up in ${fmtInt(churn.warmupKeys.waitedMs)} ms with ${churn.warmupKeys.value}), forced GC, baseline; then ${settings.churn.toLocaleString('en-US')} sessions (${fmtInt(churn.run.sessions / churn.run.seconds)} sessions/s, ${churn.run.retries} retries on 503, ${churn.run.relayedRoundTrips} relayed round trips), the same waits (Redis keys ${churn.afterKeys.value} after ${fmtInt(churn.afterKeys.waitedMs)} ms${churn.leftoverKeys.length === 0 ? '' : `; left over, for example: ${churn.leftoverKeys.join(', ')}`}), GC, compare.${churn.afterLiveness === undefined ? '' : ` Once the 15 s liveness window had passed since the churn: ${churn.afterLiveness.value} keys (${churn.afterLiveness.keys.join(', ')}).`}`,
     ...churn.replicas.map((r) => `${r.name}: baseline RSS ${mib(r.base.rss)}, heap used ${mib(r.base.heapUsed)} of ${mib(r.base.heapTotal)}; after RSS ${mib(r.after.rss)}, heap used ${mib(r.after.heapUsed)} of ${mib(r.after.heapTotal)}; heap growth ${fmt((r.after.heapUsed - r.base.heapUsed) / 1024 / (churn.run.sessions / 1000), 1)} KB per 1,000 sessions.`),
     `Redis used_memory: ${kb(churn.redisMemory.base)} at the baseline, ${kb(churn.redisMemory.after)} after the churn; keys once both replicas stopped: ${keysAfterStop} (a replica deletes its heartbeat key as it leaves).`
   ]

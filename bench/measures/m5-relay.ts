@@ -27,6 +27,8 @@ export interface RelayFigures {
   single: Latency
   cpuDirect: CpuPerMessage
   cpuRelayed: CpuPerMessage
+  /** The first relayed CPU pass on the monotonic clock of V8 CPU profiles (µs): to cut a --cpu-prof profile to it. */
+  relayedWindow: { fromUs: number, toUs: number }
 }
 
 type PostTo = (session: HeldSession) => ServerChild
@@ -105,24 +107,25 @@ async function concurrent (sessions: HeldSession[], postTo: PostTo, count: numbe
   return (performance.now() - started) / 1000
 }
 
-interface CpuReading { relaying: number, owner: number, redis: number, counters: RedisCounters }
+interface CpuReading { relaying: number, owner: number, redis: number, counters: RedisCounters, monoUs: number }
 
 async function readCpu (relaying: ServerChild, owner: ServerChild, redis: BenchRedis): Promise<CpuReading> {
   const [r, o, c] = await Promise.all([relaying.cpu(), owner.cpu(), redis.counters()])
-  return { relaying: r.cpuMicros, owner: o.cpuMicros, redis: c.cpuMicros, counters: c }
+  return { relaying: r.cpuMicros, owner: o.cpuMicros, redis: c.cpuMicros, counters: c, monoUs: r.monoUs }
 }
 
 /**
  * Server CPU per message: every session on the owner, `relayMessages` round trips 10 at a time, posted to the owner
  * (direct) or to the other replica (relayed), alternating; CPU time of both replicas and of Redis over each pass.
  */
-async function measureCpu (relaying: ServerChild, owner: ServerChild, redis: BenchRedis, settings: Settings): Promise<Pick<RelayFigures, 'cpuDirect' | 'cpuRelayed'>> {
+async function measureCpu (relaying: ServerChild, owner: ServerChild, redis: BenchRedis, settings: Settings): Promise<Pick<RelayFigures, 'cpuDirect' | 'cpuRelayed' | 'relayedWindow'>> {
   const concurrency = 10
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
   const sessions = await openSpread([owner], settings.sessions)
   const kinds = { direct: (() => owner) as PostTo, relayed: (() => relaying) as PostTo }
   const empty = (): Totals => ({ relaying: 0, owner: 0, redis: 0, seconds: 0, messages: 0, commands: new Map(), passes: [] })
   const totals = { direct: empty(), relayed: empty() }
+  let relayedWindow: RelayFigures['relayedWindow'] | undefined
   try {
     await concurrent(sessions, kinds.direct, 200, concurrency, agent)
     await concurrent(sessions, kinds.relayed, 200, concurrency, agent)
@@ -131,6 +134,7 @@ async function measureCpu (relaying: ServerChild, owner: ServerChild, redis: Ben
       const seconds = await concurrent(sessions, kinds[kind], settings.relayMessages, concurrency, agent)
       const after = await readCpu(relaying, owner, redis)
       const t = totals[kind]
+      if (kind === 'relayed') relayedWindow ??= { fromUs: before.monoUs, toUs: after.monoUs }
       const pass = { relaying: after.relaying - before.relaying, owner: after.owner - before.owner, redis: after.redis - before.redis }
       t.relaying += pass.relaying
       t.owner += pass.owner
@@ -155,7 +159,7 @@ async function measureCpu (relaying: ServerChild, owner: ServerChild, redis: Ben
     commands: [...t.commands].map(([name, calls]): [string, number] => [name, calls / t.messages]).sort((a, b) => b[1] - a[1]),
     passes: t.passes
   })
-  return { cpuDirect: perMessage(totals.direct), cpuRelayed: perMessage(totals.relayed) }
+  return { cpuDirect: perMessage(totals.direct), cpuRelayed: perMessage(totals.relayed), relayedWindow: relayedWindow as RelayFigures['relayedWindow'] }
 }
 
 /** The relay rows of M5: round trips posted to the owner and to another replica, and what a relayed message costs. */
