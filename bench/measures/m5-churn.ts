@@ -16,8 +16,9 @@ export interface ChurnFigures {
   replicas: ReplicaMemory[]
   /** Redis keys with no session open (heartbeat keys only), taken before any session was opened. */
   baselineKeys: number
-  /** After the warm-up churn, and after the measured churn once every stream was closed. */
-  warmupKeys: { value: number, waitedMs: number }
+  /** Right after the warm-up churn (not waited for: idle time before the baseline lets V8 shrink its heap). */
+  warmupKeys: number
+  /** After the measured churn, once every stream was closed and Redis was back to baseline (or 10 s passed). */
   afterKeys: { value: number, waitedMs: number }
   /** Keys left over the baseline after the wait, to say what leaked. */
   leftoverKeys: string[]
@@ -34,15 +35,16 @@ async function settle (replicas: ServerChild[]): Promise<{ memory: MemoryReport[
 }
 
 /**
- * The M4 churn across replicas: a warm-up churn (the allocators reach their working size, as in M4), GC, baseline;
+ * The M4 churn across replicas: a warm-up churn of `churnWarmup` sessions per replica (each reaches the working
+ * size M4's one process reaches: V8 grows its young generation over the first few thousand), GC, baseline at once
+ * (a few idle seconds and V8's memory reducer shrinks the heap again, which the churn then regrows);
  * then `churn` sessions opened on alternating replicas, every tenth with one relayed round trip; wait until both
  * replicas count none and Redis is back to its key count without sessions; GC; compare.
  */
 export async function measureChurn (replicas: ServerChild[], redis: BenchRedis, baselineKeys: number, settings: Settings): Promise<ChurnFigures> {
-  await clusterChurn(replicas, settings.churnWarmup)
-  await settle(replicas)
-  const warmupKeys = await waitForValue(redis.keyCount, baselineKeys)
+  await clusterChurn(replicas, settings.churnWarmup * replicas.length)
   const base = await settle(replicas)
+  const warmupKeys = await redis.keyCount()
   const redisBase = (await redis.counters()).usedMemory
   const run = await clusterChurn(replicas, settings.churn)
   const churnEnded = performance.now()

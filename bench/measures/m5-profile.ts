@@ -20,12 +20,11 @@ export function profileFlags (replica: string): { flags: string[], file: string 
   return { flags: ['--cpu-prof', `--cpu-prof-dir=${DIR}`, `--cpu-prof-name=${name}`], file: join(DIR, name) }
 }
 
-/** Summarises the replicas' profiles (written when they stopped) over `window`; writes and returns the report. */
-export function summarizeReplicaProfiles (profiles: Array<{ title: string, file: string }>, window: { fromUs: number, toUs: number }): string {
+/** Summarises the replicas' profiles (written when they stopped) over `window` into M5_PROFILE_SUMMARY. */
+export function summarizeReplicaProfiles (profiles: Array<{ title: string, file: string }>, window: { fromUs: number, toUs: number }): void {
   const parts = profiles.map(({ title, file }) => existsSync(file)
     ? `${renderSummary(summarizeProfile(file, 20, window), title)}\nProfile: ${file.slice(REPO_ROOT.length)}\n`
     : `### ${title}\n\nNo profile was written (${file}).\n`)
   const report = [`# CPU profiles of the M5 relayed CPU pass (git ${gitSha()})`, '', ...parts].join('\n')
   writeFileSync(join(REPO_ROOT, M5_PROFILE_SUMMARY), report)
-  return report
 }
