@@ -27,6 +27,8 @@ export interface RelayFigures {
   single: Latency
   cpuDirect: CpuPerMessage
   cpuRelayed: CpuPerMessage
+  /** Posted to one process without cluster mode (its CPU under `owner`). */
+  cpuSingle: CpuPerMessage
   /** The first relayed CPU pass on the monotonic clock of V8 CPU profiles (µs): to cut a --cpu-prof profile to it. */
   relayedWindow: { fromUs: number, toUs: number }
 }
@@ -116,23 +118,30 @@ async function readCpu (relaying: ServerChild, owner: ServerChild, redis: BenchR
 
 /**
  * Server CPU per message: every session on the owner, `relayMessages` round trips 10 at a time, posted to the owner
- * (direct) or to the other replica (relayed), alternating; CPU time of both replicas and of Redis over each pass.
+ * (direct) or to the other replica (relayed), and for comparison to one process without cluster mode holding its own
+ * sessions; passes alternate. CPU time of the replicas (or the one process) and of Redis over each pass.
  */
-async function measureCpu (relaying: ServerChild, owner: ServerChild, redis: BenchRedis, settings: Settings): Promise<Pick<RelayFigures, 'cpuDirect' | 'cpuRelayed' | 'relayedWindow'>> {
+async function measureCpu (relaying: ServerChild, owner: ServerChild, single: ServerChild, redis: BenchRedis, settings: Settings): Promise<Pick<RelayFigures, 'cpuDirect' | 'cpuRelayed' | 'cpuSingle' | 'relayedWindow'>> {
   const concurrency = 10
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
   const sessions = await openSpread([owner], settings.sessions)
-  const kinds = { direct: (() => owner) as PostTo, relayed: (() => relaying) as PostTo }
+  const singleSessions = await openSpread([single], settings.sessions)
+  // Per kind: the sessions, where they are posted, and the process whose CPU counts as the owner's.
+  const kinds = {
+    single: { sessions: singleSessions, postTo: (() => single) as PostTo, owner: single },
+    direct: { sessions, postTo: (() => owner) as PostTo, owner },
+    relayed: { sessions, postTo: (() => relaying) as PostTo, owner }
+  }
   const empty = (): Totals => ({ relaying: 0, owner: 0, redis: 0, seconds: 0, messages: 0, commands: new Map(), passes: [] })
-  const totals = { direct: empty(), relayed: empty() }
+  const totals = { single: empty(), direct: empty(), relayed: empty() }
   let relayedWindow: RelayFigures['relayedWindow'] | undefined
   try {
-    await concurrent(sessions, kinds.direct, 200, concurrency, agent)
-    await concurrent(sessions, kinds.relayed, 200, concurrency, agent)
-    for (const kind of ['direct', 'relayed', 'relayed', 'direct'] as const) {
-      const before = await readCpu(relaying, owner, redis)
-      const seconds = await concurrent(sessions, kinds[kind], settings.relayMessages, concurrency, agent)
-      const after = await readCpu(relaying, owner, redis)
+    for (const kind of ['single', 'direct', 'relayed'] as const) await concurrent(kinds[kind].sessions, kinds[kind].postTo, 200, concurrency, agent)
+    for (const kind of ['single', 'direct', 'relayed', 'relayed', 'direct', 'single'] as const) {
+      const { sessions: passSessions, postTo, owner: measured } = kinds[kind]
+      const before = await readCpu(relaying, measured, redis)
+      const seconds = await concurrent(passSessions, postTo, settings.relayMessages, concurrency, agent)
+      const after = await readCpu(relaying, measured, redis)
       const t = totals[kind]
       if (kind === 'relayed') relayedWindow ??= { fromUs: before.monoUs, toUs: after.monoUs }
       const pass = { relaying: after.relaying - before.relaying, owner: after.owner - before.owner, redis: after.redis - before.redis }
@@ -150,6 +159,7 @@ async function measureCpu (relaying: ServerChild, owner: ServerChild, redis: Ben
   } finally {
     agent.destroy()
     await closeSpread(sessions, [owner])
+    await closeSpread(singleSessions, [single])
   }
   const perMessage = (t: Totals): CpuPerMessage => ({
     relaying: t.relaying / t.messages,
@@ -159,12 +169,17 @@ async function measureCpu (relaying: ServerChild, owner: ServerChild, redis: Ben
     commands: [...t.commands].map(([name, calls]): [string, number] => [name, calls / t.messages]).sort((a, b) => b[1] - a[1]),
     passes: t.passes
   })
-  return { cpuDirect: perMessage(totals.direct), cpuRelayed: perMessage(totals.relayed), relayedWindow: relayedWindow as RelayFigures['relayedWindow'] }
+  return {
+    cpuDirect: perMessage(totals.direct),
+    cpuRelayed: perMessage(totals.relayed),
+    cpuSingle: perMessage(totals.single),
+    relayedWindow: relayedWindow as RelayFigures['relayedWindow']
+  }
 }
 
 /** The relay rows of M5: round trips posted to the owner and to another replica, and what a relayed message costs. */
 export async function measureRelay (replicas: ServerChild[], single: ServerChild, redis: BenchRedis, settings: Settings): Promise<RelayFigures> {
   const latencies = await measureLatency(replicas, single, settings)
-  const cpu = await measureCpu(replicas[0], replicas[1], redis, settings)
+  const cpu = await measureCpu(replicas[0], replicas[1], single, redis, settings)
   return { ...latencies, ...cpu }
 }
