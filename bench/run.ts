@@ -13,7 +13,8 @@ import { measureM1 } from './measures/m1-throughput.js'
 import { measureM2 } from './measures/m2-sse.js'
 import { measureM3 } from './measures/m3-cold-start.js'
 import { measureM4 } from './measures/m4-scale.js'
-import { measureM5 } from './measures/m5-cluster.js'
+import { measureOAuth } from './measures/m5-oauth.js'
+import { measureM6 } from './measures/m6-cluster.js'
 
 await pinSelf()
 
@@ -33,12 +34,12 @@ async function stopAll (): Promise<void> {
 
 try {
   log(`settings: ${describeSettings(settings)}`)
-  const start = async (name: string, script: string): Promise<ServerChild> => {
-    const child = await ServerChild.start(name, script)
+  const start = async (name: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ServerChild> => {
+    const child = await ServerChild.start(name, script, [], env)
     children.push(child)
     return child
   }
-  if (wanted('M1') || wanted('M2') || wanted('M4')) {
+  if (wanted('M1') || wanted('M2') || wanted('M4') || wanted('M5')) {
     const servers: Servers = {
       ours: await start('ours', 'ours'),
       ceiling: await start('ceiling (bare Fastify)', 'bare-fastify'),
@@ -49,11 +50,12 @@ try {
     if (m1 !== undefined) sections.push(m1.section)
     if (wanted('M2')) sections.push(await measureM2(servers, settings, log))
     if (m1 !== undefined && wanted('M4')) sections.push(await measureM4(servers, settings, m1.ours, log))
+    if (wanted('M5')) sections.push(await measureOAuth(servers, settings, start, log))
   }
   // Cold starts and the cluster want the server core to themselves.
   await stopAll()
   if (wanted('M3')) sections.push(await measureM3(settings, log))
-  if (wanted('M5')) sections.push(await measureM5(settings, log))
+  if (wanted('M6')) sections.push(await measureM6(settings, log))
 } catch (error) {
   log(`failed: ${(error as Error).stack ?? String(error)}`)
   process.exitCode = 1

@@ -24,9 +24,9 @@ export interface Settings {
   churnWarmup: number
   /** M3: cold starts per entry (median reported), after one discarded warm-up start. */
   coldRuns: number
-  /** M5: pairs of server processes (cluster mode on, off) for the stateless throughput comparison. */
-  m5Processes: number
-  /** M5: messages per pass of the relay CPU measurement (10 at a time). */
+  /** M6: pairs of server processes (cluster mode on, off) for the stateless throughput comparison. */
+  m6Processes: number
+  /** M6: messages per pass of the relay CPU measurement (10 at a time). */
   relayMessages: number
 }
 
@@ -44,7 +44,7 @@ export function readSettings (): Settings {
     churn: Math.max(100, Math.round(envNumber('BENCH_CHURN', 10_000))),
     churnWarmup: Math.max(300, Math.round(envNumber('BENCH_CHURN_WARMUP', 4000))),
     coldRuns: Math.max(1, Math.round(envNumber('BENCH_COLD_RUNS', 5))),
-    m5Processes: Math.max(1, Math.round(envNumber('BENCH_M5_PROCESSES', 2))),
+    m6Processes: Math.max(1, Math.round(envNumber('BENCH_M6_PROCESSES', 2))),
     relayMessages: Math.max(100, Math.round(envNumber('BENCH_RELAY_MESSAGES', 2000)))
   }
 }
@@ -53,7 +53,7 @@ export function describeSettings (s: Settings): string {
   return `M1 ${s.connections} connections, ${s.m1Processes} process pairs, each ${s.warmup} s warm-up + ${s.duration} s measured per target in ${s.rounds} alternating rounds; ` +
     `M2 ${s.sessions} sessions (slope to ${s.largeSessions}), ${s.roundTrips} round trips; M3 median of ${s.coldRuns}; ` +
     `M4 ${s.m4Duration} s load with ${s.sessions} idle sessions, ${s.churn.toLocaleString('en-US')} sessions churned after a ${s.churnWarmup.toLocaleString('en-US')}-session warm-up churn; ` +
-    `M5 (cluster) ${s.roundTrips} round trips per pass, ${s.relayMessages.toLocaleString('en-US')} messages per CPU pass, ${s.m5Processes} on/off process pairs as in M1, the M4 churn across 2 replicas`
+    `M6 (cluster) ${s.roundTrips} round trips per pass, ${s.relayMessages.toLocaleString('en-US')} messages per CPU pass, ${s.m6Processes} on/off process pairs as in M1, the M4 churn across 2 replicas`
 }
 
 /** The long-running server children, each alone on the server core while it is measured. */

@@ -177,7 +177,7 @@ async function measureCpu (relaying: ServerChild, owner: ServerChild, single: Se
   }
 }
 
-/** The relay rows of M5: round trips posted to the owner and to another replica, and what a relayed message costs. */
+/** The relay rows of M6: round trips posted to the owner and to another replica, and what a relayed message costs. */
 export async function measureRelay (replicas: ServerChild[], single: ServerChild, redis: BenchRedis, settings: Settings): Promise<RelayFigures> {
   const latencies = await measureLatency(replicas, single, settings)
   const cpu = await measureCpu(replicas[0], replicas[1], single, redis, settings)

@@ -47,7 +47,7 @@ function roundNote (label: string, run: LoadRun): string {
 const rate = (runs: LoadRun[]): number => runs.reduce((s, r) => s + r.requests, 0) / Math.max(1, runs.reduce((s, r) => s + r.seconds, 0))
 
 /**
- * Stateless `tools/call` on `POST /mcp` with cluster mode on and off, the M1 load and procedure: `m5Processes`
+ * Stateless `tools/call` on `POST /mcp` with cluster mode on and off, the M1 load and procedure: `m6Processes`
  * pairs of fresh processes, each with a warm-up and alternating rounds. Redis is read around every cluster-on round,
  * to show what (if anything) the stateless path sent it.
  */
@@ -58,8 +58,8 @@ export async function measureStatelessOnOff (start: StartOurs, redis: BenchRedis
   const pairNotes: string[] = []
   const roundNotes: string[] = []
   const perRound = Math.max(1, Math.floor(settings.duration / settings.rounds))
-  for (let index = 0; index < settings.m5Processes; index++) {
-    const label = `pair ${index + 1}/${settings.m5Processes}`
+  for (let index = 0; index < settings.m6Processes; index++) {
+    const label = `pair ${index + 1}/${settings.m6Processes}`
     const on = await start(`cluster on, ${label}`, true)
     const off = await start(`cluster off, ${label}`, false)
     const before = { on: runs.on.length, off: runs.off.length }
@@ -82,7 +82,7 @@ export async function measureStatelessOnOff (start: StartOurs, redis: BenchRedis
           }
           ;(server === on ? runs.on : runs.off).push(run)
           roundNotes.push(roundNote(server.name, run))
-          log(`M5 stateless ${label} round ${round + 1}: ${roundNote(server.name, run)}`)
+          log(`M6 stateless ${label} round ${round + 1}: ${roundNote(server.name, run)}`)
         }
       }
     } finally {
