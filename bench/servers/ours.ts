@@ -22,6 +22,9 @@ await app.register(mcpPlugin, {
   tools: benchTools,
   // Above the default of 50 so that churn batches never wait for the previous batch's closes to land.
   sse: { maxSessions: Number(process.env.BENCH_SSE_MAX_SESSIONS ?? 200) },
+  // One token opens every session of the bench (up to 500 at once in M2): the per-caller cap, 25 by default, is
+  // still checked on every open but must not refuse them.
+  maxSessionsPerIdentity: 1_000_000,
   ...(process.env.BENCH_REQUEST_STATE_SECRET === undefined ? {} : { requestStateSecret: process.env.BENCH_REQUEST_STATE_SECRET }),
   ...(process.env.BENCH_REDIS_URL === undefined ? {} : { cluster: { redisUrl: process.env.BENCH_REDIS_URL } })
 })
