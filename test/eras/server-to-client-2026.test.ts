@@ -6,7 +6,7 @@ import { TOKEN } from '../helpers/app.js'
 import { REPO_ROOT } from '../helpers/spawn-server.js'
 import { waitUntil } from '../helpers/stateful-http.js'
 import { startServerToClientApp } from '../helpers/server-to-client-app.js'
-import { CLIENT_ROOTS, afterDelivery } from '../helpers/scripted-client.js'
+import { CLIENT_ROOTS, afterDelivery, HANG_GUARD } from '../helpers/scripted-client.js'
 import { NOTE_URI, OTHER_NOTE_URI } from '../helpers/server-to-client-tools.js'
 
 /**
@@ -142,33 +142,33 @@ async function nextNotification (connected: Connected, method: string): Promise<
 }
 
 for (const target of targets) {
-  describe(`server-to-client features in the 2026-07-28 era over ${target.name}, with the SDK 2.x client`, { timeout: 60_000 }, () => {
-    test('ctx.elicit() ends the round input_required, and the retry with the user\'s answer completes', async (t) => {
+  describe(`server-to-client features in the 2026-07-28 era over ${target.name}, with the SDK 2.x client`, () => {
+    test('ctx.elicit() ends the round input_required, and the retry with the user\'s answer completes', HANG_GUARD, async (t) => {
       const { client, asked } = await target.connect(t)
       assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28')
       assert.equal(await toolText(client, 'greet'), 'Hello, Ada!')
       assert.deepEqual(asked, ['elicitation/create'])
     })
 
-    test('ctx.sample() is answered by the client\'s sampling handler through an input-required round', async (t) => {
+    test('ctx.sample() is answered by the client\'s sampling handler through an input-required round', HANG_GUARD, async (t) => {
       const { client, asked } = await target.connect(t)
       assert.equal(await toolText(client, 'summarize', { text: 'the minutes' }), 'test-model said: in short, the minutes')
       assert.deepEqual(asked, ['sampling/createMessage'])
     })
 
-    test('ctx.listRoots() is answered with the client\'s roots through an input-required round', async (t) => {
+    test('ctx.listRoots() is answered with the client\'s roots through an input-required round', HANG_GUARD, async (t) => {
       const { client, asked } = await target.connect(t)
       assert.equal(await toolText(client, 'list_roots'), CLIENT_ROOTS.map((root) => root.uri).join(' '))
       assert.deepEqual(asked, ['roots/list'])
     })
 
-    test('three questions asked at once with ctx.requestInputs() are one round, each answer under its key', async (t) => {
+    test('three questions asked at once with ctx.requestInputs() are one round, each answer under its key', HANG_GUARD, async (t) => {
       const { client, asked } = await target.connect(t)
       assert.equal(await toolText(client, 'gather'), 'Ada / in short, all / 2 roots')
       assert.deepEqual([...asked].sort(), ['elicitation/create', 'roots/list', 'sampling/createMessage'])
     })
 
-    test('ctx.progress() reaches the client\'s onprogress, in order, before the result', async (t) => {
+    test('ctx.progress() reaches the client\'s onprogress, in order, before the result', HANG_GUARD, async (t) => {
       const { client, arrivals } = await target.connect(t)
       const seen: number[] = []
       const result = await client.callTool({ name: 'countdown', arguments: { steps: 3 } }, { onprogress: (progress: { progress: number }) => { seen.push(progress.progress) } })
@@ -177,14 +177,14 @@ for (const target of targets) {
       assert.deepEqual(seen, [1, 2, 3])
     })
 
-    test('without a log level in _meta, ctx.sendLog() sends the client nothing', async (t) => {
+    test('without a log level in _meta, ctx.sendLog() sends the client nothing', HANG_GUARD, async (t) => {
       const connected = await target.connect(t)
       assert.equal(await toolText(connected.client, 'chatter'), 'chattered')
       await afterDelivery()
       assert.deepEqual(connected.notifications, [])
     })
 
-    test('with a log level in _meta, ctx.sendLog() sends the messages at that level and above', async (t) => {
+    test('with a log level in _meta, ctx.sendLog() sends the messages at that level and above', HANG_GUARD, async (t) => {
       const connected = await target.connect(t)
       assert.equal(await toolText(connected.client, 'chatter', {}, { 'io.modelcontextprotocol/logLevel': 'warning' }), 'chattered')
       await afterDelivery()
@@ -192,7 +192,7 @@ for (const target of targets) {
       assert.deepEqual(connected.notifications[0].params.data, 'a warning message')
     })
 
-    test('subscriptions/listen on a URI delivers the host\'s notifyResourceUpdated() for that URI only, and counts it', async (t) => {
+    test('subscriptions/listen on a URI delivers the host\'s notifyResourceUpdated() for that URI only, and counts it', HANG_GUARD, async (t) => {
       const connected = await target.connect(t)
       const subscription = await connected.client.listen({ resourceSubscriptions: [NOTE_URI] })
       assert.deepEqual(subscription.honoredFilter, { resourceSubscriptions: [NOTE_URI] })
@@ -203,7 +203,7 @@ for (const target of targets) {
       await subscription.close()
     })
 
-    test('subscriptions/listen on a URI delivers ctx.notifyResourceUpdated() from a call', async (t) => {
+    test('subscriptions/listen on a URI delivers ctx.notifyResourceUpdated() from a call', HANG_GUARD, async (t) => {
       const connected = await target.connect(t)
       const subscription = await connected.client.listen({ resourceSubscriptions: [NOTE_URI] })
       assert.equal(await toolText(connected.client, 'touch', { uri: OTHER_NOTE_URI }), `touched ${OTHER_NOTE_URI}`)
@@ -213,7 +213,7 @@ for (const target of targets) {
       await subscription.close()
     })
 
-    test('subscriptions/listen delivers ctx.notifyListChanged() from a call', async (t) => {
+    test('subscriptions/listen delivers ctx.notifyListChanged() from a call', HANG_GUARD, async (t) => {
       const connected = await target.connect(t)
       const subscription = await connected.client.listen({ resourcesListChanged: true })
       assert.equal(await toolText(connected.client, 'announce', { list: 'resources' }), 'announced resources')
@@ -221,7 +221,7 @@ for (const target of targets) {
       await subscription.close()
     })
 
-    test('aborting a call fires the tool\'s ctx.signal with the reason the transport carries', async (t) => {
+    test('aborting a call fires the tool\'s ctx.signal with the reason the transport carries', HANG_GUARD, async (t) => {
       const { client } = await target.connect(t)
       const key = `modern-cancel-${target.name}`
       const controller = new AbortController()

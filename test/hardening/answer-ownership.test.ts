@@ -1,5 +1,6 @@
 import { test, describe, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { HANG_GUARD } from '../helpers/scripted-client.js'
 import type { McpPluginOptions } from '../../plugin/index.js'
 import { MCP_HEADERS, post, rpc } from '../helpers/raw-http.js'
 import { openSse, type RawSseSession } from '../helpers/sse-client.js'
@@ -47,7 +48,7 @@ describe('over legacy SSE, only the session that was asked can answer', () => {
     return { baseUrl, asker, id: question.id }
   }
 
-  test('another SSE session of the same identity posting the pending id does not settle it; the asking session\'s answer does', async (t) => {
+  test('another SSE session of the same identity posting the pending id does not settle it; the asking session\'s answer does', HANG_GUARD, async (t) => {
     const { baseUrl, asker, id } = await askOnSse(t, AUTH, ALICE)
     const sibling = await openSse(t, baseUrl, bearer(ALICE_ROTATED))
     assert.equal((await sibling.send(answer(id, 'Mallory'), bearer(ALICE_ROTATED))).status, 202)
@@ -55,7 +56,7 @@ describe('over legacy SSE, only the session that was asked can answer', () => {
     assert.deepEqual((await asker.nextMessage()).result.content, greeting('Alice'))
   })
 
-  test('another identity posting the pending id on its own session does not settle it', async (t) => {
+  test('another identity posting the pending id on its own session does not settle it', HANG_GUARD, async (t) => {
     const { baseUrl, asker, id } = await askOnSse(t, AUTH, ALICE)
     const intruder = await openSse(t, baseUrl, bearer(BOB))
     assert.equal((await intruder.send(answer(id, 'Bob'), bearer(BOB))).status, 202)
@@ -63,7 +64,7 @@ describe('over legacy SSE, only the session that was asked can answer', () => {
     assert.deepEqual((await asker.nextMessage()).result.content, greeting('Alice'))
   })
 
-  test('with auth off, another client\'s session posting the exact pending id does not settle it', async (t) => {
+  test('with auth off, another client\'s session posting the exact pending id does not settle it', HANG_GUARD, async (t) => {
     const { baseUrl, asker, id } = await askOnSse(t, false, ALICE)
     const stranger = await openSse(t, baseUrl, {})
     assert.equal((await stranger.send(answer(id, 'Mallory'), {})).status, 202)
@@ -71,7 +72,7 @@ describe('over legacy SSE, only the session that was asked can answer', () => {
     assert.deepEqual((await asker.nextMessage()).result.content, greeting('Alice'))
   })
 
-  test('a response whose id nobody asked is ignored, and the session keeps serving', async (t) => {
+  test('a response whose id nobody asked is ignored, and the session keeps serving', HANG_GUARD, async (t) => {
     const { asker, id } = await askOnSse(t, AUTH, ALICE)
     for (const guess of [...guessesFrom(id), 'unknown', 7]) {
       assert.equal((await asker.send(answer(guess, 'Guess'), bearer(ALICE))).status, 202, String(guess))
@@ -92,7 +93,7 @@ describe('over stateful Streamable HTTP, only the session that was asked can ans
     return { mcpUrl, asker, stream, id: question.id }
   }
 
-  test('another session of the same identity posting the pending id does not settle it; the asking session\'s answer does', async (t) => {
+  test('another session of the same identity posting the pending id does not settle it; the asking session\'s answer does', HANG_GUARD, async (t) => {
     const { mcpUrl, asker, stream, id } = await askInSession(t)
     const sibling = await initializeSession(mcpUrl, bearer(ALICE_ROTATED))
     assert.equal((await sibling.post(answer(id, 'Mallory'))).status, 202)
@@ -100,7 +101,7 @@ describe('over stateful Streamable HTTP, only the session that was asked can ans
     assert.deepEqual((await stream.reader.nextMessage())?.message.result.content, greeting('Alice'))
   })
 
-  test('another identity posting the pending id in its own session does not settle it', async (t) => {
+  test('another identity posting the pending id in its own session does not settle it', HANG_GUARD, async (t) => {
     const { mcpUrl, asker, stream, id } = await askInSession(t)
     const intruder = await initializeSession(mcpUrl, bearer(BOB))
     assert.equal((await intruder.post(answer(id, 'Bob'))).status, 202)
@@ -120,14 +121,14 @@ describe('over stateless Streamable HTTP, only the identity that was asked can a
     return { mcpUrl, stream, id: question.id }
   }
 
-  test('another identity posting the pending id does not settle it; the asker\'s answer does', async (t) => {
+  test('another identity posting the pending id does not settle it; the asker\'s answer does', HANG_GUARD, async (t) => {
     const { mcpUrl, stream, id } = await askStateless(t, AUTH, ALICE)
     assert.equal((await post(mcpUrl, answer(id, 'Bob'), bearer(BOB))).status, 202)
     assert.equal((await post(mcpUrl, answer(id, 'Alice'), bearer(ALICE_ROTATED))).status, 202)
     assert.deepEqual((await stream.reader.nextMessage())?.message.result.content, greeting('Alice'))
   })
 
-  test('with auth off, an id guessed from one\'s own question does not settle another caller\'s', async (t) => {
+  test('with auth off, an id guessed from one\'s own question does not settle another caller\'s', HANG_GUARD, async (t) => {
     const { mcpUrl, stream: victim, id: victimId } = await askStateless(t, false)
     const attacker = await openStream(t, mcpUrl, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(GREET) })
     const ownId = (await attacker.reader.nextMessage())?.message.id as string
@@ -141,7 +142,7 @@ describe('over stateless Streamable HTTP, only the identity that was asked can a
 })
 
 describe('server request ids', () => {
-  test('are unguessable and name the process: one origin per app, 96 random bits each', async (t) => {
+  test('are unguessable and name the process: one origin per app, 96 random bits each', HANG_GUARD, async (t) => {
     const ids: string[] = []
     for (const app of [1, 2]) {
       const { baseUrl } = await startServerToClientApp(t, { auth: false })

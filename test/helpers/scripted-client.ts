@@ -112,3 +112,9 @@ export function stdioTransport (args: string[]): StdioClientTransport {
 export async function afterDelivery (): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve))
 }
+
+/**
+ * Options for a test that waits for messages: one that never comes (a transport that drops it) fails that test
+ * after 30 s instead of hanging its whole file. Not a speed limit: every wait here takes well under a second.
+ */
+export const HANG_GUARD = { timeout: 30_000 }

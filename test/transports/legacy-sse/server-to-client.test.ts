@@ -5,7 +5,7 @@ import { rpc } from '../../helpers/raw-http.js'
 import { openSse, type RawSseSession } from '../../helpers/sse-client.js'
 import { waitUntil } from '../../helpers/stateful-http.js'
 import { connectSseClient, startServerToClientApp } from '../../helpers/server-to-client-app.js'
-import type { ScriptedClient } from '../../helpers/scripted-client.js'
+import { HANG_GUARD, type ScriptedClient } from '../../helpers/scripted-client.js'
 import {
   checkCancellation, checkElicitation, checkLogsHonourSetLevel, checkLogsWithoutLevel, checkProgress, checkRoots,
   checkSampling, checkSeveralQuestionsAtOnce, checkSubscribedUpdate
@@ -22,36 +22,36 @@ async function touch (scripted: ScriptedClient, uri: string): Promise<void> {
   assert.deepEqual(result.content, [{ type: 'text', text: `touched ${uri}` }])
 }
 
-describe('server-to-client features over legacy SSE, with the SDK 1.x client', { timeout: 60_000 }, () => {
-  test('ctx.elicit() reaches the client as elicitation/create and the call gets the user\'s answer', async (t) => {
+describe('server-to-client features over legacy SSE, with the SDK 1.x client', () => {
+  test('ctx.elicit() reaches the client as elicitation/create and the call gets the user\'s answer', HANG_GUARD, async (t) => {
     await checkElicitation(await connect(t))
   })
 
-  test('ctx.sample() reaches the client as sampling/createMessage and the call gets the model\'s answer', async (t) => {
+  test('ctx.sample() reaches the client as sampling/createMessage and the call gets the model\'s answer', HANG_GUARD, async (t) => {
     await checkSampling(await connect(t))
   })
 
-  test('ctx.listRoots() reaches the client as roots/list and the call gets its roots', async (t) => {
+  test('ctx.listRoots() reaches the client as roots/list and the call gets its roots', HANG_GUARD, async (t) => {
     await checkRoots(await connect(t))
   })
 
-  test('three questions asked at once with ctx.requestInputs() each get their own answer', async (t) => {
+  test('three questions asked at once with ctx.requestInputs() each get their own answer', HANG_GUARD, async (t) => {
     await checkSeveralQuestionsAtOnce(await connect(t))
   })
 
-  test('ctx.progress() reaches the client\'s onprogress, in order, before the result', async (t) => {
+  test('ctx.progress() reaches the client\'s onprogress, in order, before the result', HANG_GUARD, async (t) => {
     await checkProgress(await connect(t))
   })
 
-  test('ctx.sendLog() messages reach the client at every level before any logging/setLevel', async (t) => {
+  test('ctx.sendLog() messages reach the client at every level before any logging/setLevel', HANG_GUARD, async (t) => {
     await checkLogsWithoutLevel(await connect(t))
   })
 
-  test('ctx.sendLog() honours the level the client sets with logging/setLevel', async (t) => {
+  test('ctx.sendLog() honours the level the client sets with logging/setLevel', HANG_GUARD, async (t) => {
     await checkLogsHonourSetLevel(await connect(t))
   })
 
-  test('after resources/subscribe, app.mcp.notifyResourceUpdated() reaches the SSE client for that URI only, and counts it', async (t) => {
+  test('after resources/subscribe, app.mcp.notifyResourceUpdated() reaches the SSE client for that URI only, and counts it', HANG_GUARD, async (t) => {
     const scripted = await connect(t)
     assert.equal(await scripted.app.mcp.notifyResourceUpdated(NOTE_URI), 0, 'nobody subscribed yet')
     await checkSubscribedUpdate(scripted, NOTE_URI, OTHER_NOTE_URI, async (uri) => {
@@ -59,12 +59,12 @@ describe('server-to-client features over legacy SSE, with the SDK 1.x client', {
     })
   })
 
-  test('after resources/subscribe, ctx.notifyResourceUpdated() reaches the SSE client for that URI only', async (t) => {
+  test('after resources/subscribe, ctx.notifyResourceUpdated() reaches the SSE client for that URI only', HANG_GUARD, async (t) => {
     const scripted = await connect(t)
     await checkSubscribedUpdate(scripted, NOTE_URI, OTHER_NOTE_URI, async (uri) => { await touch(scripted, uri) })
   })
 
-  test('ctx.notifyResourceUpdated() in one session\'s call reaches another session that subscribed', async (t) => {
+  test('ctx.notifyResourceUpdated() in one session\'s call reaches another session that subscribed', HANG_GUARD, async (t) => {
     const running = await startServerToClientApp(t)
     const subscriber = await connectSseClient(t, running)
     const caller = await connectSseClient(t, running)
@@ -74,21 +74,21 @@ describe('server-to-client features over legacy SSE, with the SDK 1.x client', {
     assert.deepEqual(caller.seen('notifications/resources/updated'), [], 'the caller did not subscribe')
   })
 
-  test('after resources/unsubscribe, updates of that URI no longer reach the SSE client', async (t) => {
+  test('after resources/unsubscribe, updates of that URI no longer reach the SSE client', HANG_GUARD, async (t) => {
     const scripted = await connect(t)
     await scripted.client.subscribeResource({ uri: NOTE_URI })
     await scripted.client.unsubscribeResource({ uri: NOTE_URI })
     assert.equal(await scripted.app.mcp.notifyResourceUpdated(NOTE_URI), 0)
   })
 
-  test('app.mcp.notifyListChanged() reaches every SSE client, and counts them', async (t) => {
+  test('app.mcp.notifyListChanged() reaches every SSE client, and counts them', HANG_GUARD, async (t) => {
     const running = await startServerToClientApp(t)
     const clients = [await connectSseClient(t, running), await connectSseClient(t, running)]
     assert.equal(await running.app.mcp.notifyListChanged('tools'), 2)
     for (const scripted of clients) await scripted.nextNotification('notifications/tools/list_changed')
   })
 
-  test('ctx.notifyListChanged() reaches every SSE client, the caller included', async (t) => {
+  test('ctx.notifyListChanged() reaches every SSE client, the caller included', HANG_GUARD, async (t) => {
     const running = await startServerToClientApp(t)
     const [caller, other] = [await connectSseClient(t, running), await connectSseClient(t, running)]
     await caller.client.callTool({ name: 'announce', arguments: { list: 'prompts' } })
@@ -96,7 +96,7 @@ describe('server-to-client features over legacy SSE, with the SDK 1.x client', {
     await other.nextNotification('notifications/prompts/list_changed')
   })
 
-  test('an SSE client that disconnected is no longer told about changes', async (t) => {
+  test('an SSE client that disconnected is no longer told about changes', HANG_GUARD, async (t) => {
     const scripted = await connect(t)
     await scripted.client.subscribeResource({ uri: NOTE_URI })
     assert.equal(await scripted.app.mcp.notifyListChanged('tools'), 1)
@@ -106,7 +106,7 @@ describe('server-to-client features over legacy SSE, with the SDK 1.x client', {
     assert.equal(await scripted.app.mcp.notifyResourceUpdated(NOTE_URI), 0)
   })
 
-  test('aborting a call sends notifications/cancelled and fires the tool\'s ctx.signal with the client\'s reason', async (t) => {
+  test('aborting a call sends notifications/cancelled and fires the tool\'s ctx.signal with the client\'s reason', HANG_GUARD, async (t) => {
     await checkCancellation(await connect(t), 'sse-cancel')
   })
 })
@@ -122,8 +122,8 @@ async function startElicitation (session: RawSseSession, callId: string): Promis
 
 const accept = (id: string, name: string): Record<string, unknown> => ({ jsonrpc: '2.0', id, result: { action: 'accept', content: { name } } })
 
-describe('client answers on the legacy SSE wire', { timeout: 30_000 }, () => {
-  test('a client\'s response POSTed to /messages gets 202 and settles the call that waits for it', async (t) => {
+describe('client answers on the legacy SSE wire', () => {
+  test('a client\'s response POSTed to /messages gets 202 and settles the call that waits for it', HANG_GUARD, async (t) => {
     const { baseUrl } = await startServerToClientApp(t)
     const session = await openSse(t, baseUrl)
     const id = await startElicitation(session, 'call-1')
@@ -133,7 +133,7 @@ describe('client answers on the legacy SSE wire', { timeout: 30_000 }, () => {
     assert.deepEqual(await session.nextMessage(), { jsonrpc: '2.0', id: 'call-1', result: { content: [{ type: 'text', text: 'Hello, Grace!' }] } })
   })
 
-  test('a client\'s error response settles the waiting call, which ends as a tool error naming it', async (t) => {
+  test('a client\'s error response settles the waiting call, which ends as a tool error naming it', HANG_GUARD, async (t) => {
     const { baseUrl } = await startServerToClientApp(t)
     const session = await openSse(t, baseUrl)
     const id = await startElicitation(session, 'call-2')
@@ -144,7 +144,7 @@ describe('client answers on the legacy SSE wire', { timeout: 30_000 }, () => {
     assert.match(answer.result.content[0].text, /the user closed the dialog/)
   })
 
-  test('while draining, a client\'s answer to an elicitation is accepted and the call completes', async (t) => {
+  test('while draining, a client\'s answer to an elicitation is accepted and the call completes', HANG_GUARD, async (t) => {
     const { app, baseUrl } = await startServerToClientApp(t)
     const session = await openSse(t, baseUrl)
     const id = await startElicitation(session, 'call-3')
@@ -157,7 +157,7 @@ describe('client answers on the legacy SSE wire', { timeout: 30_000 }, () => {
     assert.equal(app.mcp.status().inFlight, 0)
   })
 
-  test('while draining, notifications/cancelled is accepted and stops the call', async (t) => {
+  test('while draining, notifications/cancelled is accepted and stops the call', HANG_GUARD, async (t) => {
     const { app, baseUrl } = await startServerToClientApp(t)
     const session = await openSse(t, baseUrl)
     const key = 'drain-cancel'
@@ -172,7 +172,7 @@ describe('client answers on the legacy SSE wire', { timeout: 30_000 }, () => {
     await drained
   })
 
-  test('while draining, a new request on an open session gets 503 with Retry-After', async (t) => {
+  test('while draining, a new request on an open session gets 503 with Retry-After', HANG_GUARD, async (t) => {
     const { app, baseUrl } = await startServerToClientApp(t)
     const session = await openSse(t, baseUrl)
     await startElicitation(session, 'call-5')
@@ -184,7 +184,7 @@ describe('client answers on the legacy SSE wire', { timeout: 30_000 }, () => {
     await drained
   })
 
-  test('with the SDK client, a call waiting on elicitation during a drain completes once the user answers', async (t) => {
+  test('with the SDK client, a call waiting on elicitation during a drain completes once the user answers', HANG_GUARD, async (t) => {
     const running = await startServerToClientApp(t)
     let answer!: (result: ElicitResult) => void
     let asked!: () => void
