@@ -5,12 +5,15 @@ import { rpc } from '../../helpers/raw-http.js'
 import { openSse, type RawSseSession } from '../../helpers/sse-client.js'
 import { waitUntil } from '../../helpers/stateful-http.js'
 import { connectSseClient, startServerToClientApp } from '../../helpers/server-to-client-app.js'
-import { HANG_GUARD, type ScriptedClient } from '../../helpers/scripted-client.js'
+import { connectScripted, HANG_GUARD, sseTransport, type ScriptedClient } from '../../helpers/scripted-client.js'
+import { spawnServer } from '../../helpers/spawn-server.js'
 import {
   checkCancellation, checkElicitation, checkLogsHonourSetLevel, checkLogsWithoutLevel, checkProgress, checkRoots,
   checkSampling, checkSeveralQuestionsAtOnce, checkSubscribedUpdate
 } from '../../helpers/server-to-client-checks.js'
 import { cancellationReason, NOTE_URI, OTHER_NOTE_URI } from '../../helpers/server-to-client-tools.js'
+
+const SPAWN_TOKEN = 'server-to-client-spawn-token-0123456789'
 
 async function connect (t: TestContext): Promise<ScriptedClient & { app: Awaited<ReturnType<typeof startServerToClientApp>>['app'] }> {
   const running = await startServerToClientApp(t)
@@ -108,6 +111,11 @@ describe('server-to-client features over legacy SSE, with the SDK 1.x client', (
 
   test('aborting a call sends notifications/cancelled and fires the tool\'s ctx.signal with the client\'s reason', HANG_GUARD, async (t) => {
     await checkCancellation(await connect(t), 'sse-cancel')
+  })
+
+  test('the standalone node server carries ctx.elicit() over SSE and the user\'s answer back', HANG_GUARD, async (t) => {
+    const server = await spawnServer(t, ['--tools', 'dist/test/helpers/server-to-client-tools.js'], { MCP_TOKEN: SPAWN_TOKEN })
+    await checkElicitation(await connectScripted(t, sseTransport(`${server.baseUrl}/sse`, SPAWN_TOKEN)))
   })
 })
 
