@@ -213,12 +213,34 @@ for (const target of targets) {
       await subscription.close()
     })
 
+    test('subscriptions/listen delivers the host\'s notifyListChanged() once, for the lists it asked for only', HANG_GUARD, async (t) => {
+      const connected = await target.connect(t)
+      const subscription = await connected.client.listen({ toolsListChanged: true, resourceSubscriptions: [NOTE_URI] })
+      assert.equal(await connected.host.notifyListChanged(connected.client, 'prompts'), 0, 'nobody listens for prompts')
+      assert.equal(await connected.host.notifyListChanged(connected.client, 'tools'), 1, 'one client listens for tools')
+      // The listen stream keeps order: once this last update is in, whatever came before it is too.
+      await connected.host.notifyResourceUpdated(connected.client, NOTE_URI)
+      await nextNotification(connected, 'notifications/resources/updated')
+      assert.deepEqual(connected.notifications.map((notification) => notification.method), [
+        'notifications/tools/list_changed', 'notifications/resources/updated'
+      ])
+      await subscription.close()
+    })
+
     test('subscriptions/listen delivers ctx.notifyListChanged() from a call', HANG_GUARD, async (t) => {
       const connected = await target.connect(t)
       const subscription = await connected.client.listen({ resourcesListChanged: true })
       assert.equal(await toolText(connected.client, 'announce', { list: 'resources' }), 'announced resources')
       await nextNotification(connected, 'notifications/resources/list_changed')
       await subscription.close()
+    })
+
+    test('once the client closes its subscription, the host\'s changes reach nobody', HANG_GUARD, async (t) => {
+      const connected = await target.connect(t)
+      const subscription = await connected.client.listen({ toolsListChanged: true })
+      assert.equal(await connected.host.notifyListChanged(connected.client, 'tools'), 1)
+      await subscription.close()
+      await waitUntil('the server to drop the subscription', async () => await connected.host.notifyListChanged(connected.client, 'tools') === 0)
     })
 
     test('aborting a call fires the tool\'s ctx.signal with the reason the transport carries', HANG_GUARD, async (t) => {

@@ -7,7 +7,7 @@ import { waitUntil } from '../../helpers/stateful-http.js'
 import { connectMcp, startServerToClientApp } from '../../helpers/server-to-client-app.js'
 import { afterDelivery, type ScriptedClient, HANG_GUARD } from '../../helpers/scripted-client.js'
 import {
-  checkElicitation, checkLogsWithoutLevel, checkProgress, checkRoots, checkSampling,
+  checkCancellation, checkElicitation, checkLogsWithoutLevel, checkProgress, checkRoots, checkSampling,
   checkSeveralQuestionsAtOnce, logLevelsOfOneCall
 } from '../../helpers/server-to-client-checks.js'
 import { cancellationReason, LOG_LEVELS, NOTE_URI } from '../../helpers/server-to-client-tools.js'
@@ -65,6 +65,10 @@ describe('server-to-client features over stateless Streamable HTTP, with the SDK
     await scripted.client.callTool({ name: 'announce', arguments: { list: 'tools' } })
     await afterDelivery()
     assert.deepEqual(scripted.notifications, [])
+  })
+
+  test('aborting a call sends notifications/cancelled and fires the tool\'s ctx.signal with the client\'s reason', HANG_GUARD, async (t) => {
+    await checkCancellation(await connect(t), 'stateless-cancel')
   })
 
   test('a client that goes away mid-call closes the answer stream, which fires the tool\'s ctx.signal', HANG_GUARD, async (t) => {
