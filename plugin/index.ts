@@ -181,7 +181,20 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     await app.register(healthRoutes, { prefix, status, sseStatus })
   }
 
-  const access = await createAccessChecks(app, { auth, tools, resources, prompts, prefix, config })
+  const access = await createAccessChecks(app, {
+    auth,
+    prefix,
+    config,
+    definitions: {
+      current: dispatcher.definitions,
+      onChange: (listener) => {
+        dispatcher.addRelay(async (event) => {
+          if (event.kind === 'list-changed') listener()
+          return 0
+        })
+      }
+    }
+  })
   const bearerAuth = access.bearerAuth
   await app.register(async function mcpRoutes (routes) {
     routes.setErrorHandler(jsonRpcErrorHandler)
@@ -192,7 +205,7 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
       if (bearerAuth === undefined) done()
       else bearerAuth(request, reply, done)
     })
-    // Only when a tool, resource or prompt declares scopes: otherwise no hook at all.
+    // Only when callers can carry scopes (OAuth, a verify function): otherwise no hook at all.
     if (access.scopeGuard !== undefined) {
       routes.addHook('onRequest', access.scopeGuard.onRequest)
       routes.addHook('preHandler', access.scopeGuard.preHandler)

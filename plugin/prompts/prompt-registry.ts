@@ -17,6 +17,8 @@ interface PromptEntry {
 export interface PromptRegistry {
   readonly size: number
   list: () => { prompts: Prompt[] }
+  /** The prompts as they were defined, in the order they were added. */
+  definitions: () => AnyPrompt[]
   /** Adds a prompt at run time; an invalid definition or a taken name throws McpConfigError. */
   add: (prompt: AnyPrompt) => void
   /** Removes a prompt by name; false if there was none. */
@@ -114,6 +116,7 @@ export function createPromptRegistry (prompts: readonly AnyPrompt[], services: S
   return {
     get size () { return entries.size },
     list: () => (listResult ??= { prompts: [...entries.values()].map((entry) => entry.descriptor) }),
+    definitions: () => [...entries.values()].map((entry) => entry.definition),
     add,
     remove,
     get,

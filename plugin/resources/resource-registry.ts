@@ -26,6 +26,8 @@ export interface ResourceRegistry {
   readonly size: number
   list: () => { resources: Resource[] }
   listTemplates: () => { resourceTemplates: ResourceTemplate[] }
+  /** The resources as they were defined: fixed ones, then templates, each in the order added. */
+  definitions: () => AnyResource[]
   /** Adds a resource or template at run time; an invalid definition or a taken URI throws McpConfigError. */
   add: (resource: AnyResource) => void
   /** Removes the resource with this URI, or the template with this URI template; false if there was none. */
@@ -171,6 +173,7 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
     read,
     completer: (uriTemplate, variable) =>
       (templates.get(uriTemplate)?.definition.complete as Record<string, Completer> | undefined)?.[variable],
-    hasTemplate: (uriTemplate) => templates.has(uriTemplate)
+    hasTemplate: (uriTemplate) => templates.has(uriTemplate),
+    definitions: () => [...fixed.values(), ...[...templates.values()].map((entry) => entry.definition)]
   }
 }

@@ -33,6 +33,8 @@ export interface ToolRegistry {
   readonly size: number
   /** The `tools/list` result; built again only after the tools changed. */
   list: () => { tools: Tool[] }
+  /** The tools as they were defined, in the order they were added. */
+  definitions: () => AnyTool[]
   /** Adds a tool at run time; an invalid definition or a taken name throws McpConfigError. */
   add: (tool: AnyTool) => void
   /** Removes a tool by name; false if there was none. Calls already running finish. */
@@ -160,6 +162,7 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
   return {
     get size () { return entries.size },
     list: () => (listResult ??= { tools: [...entries.values()].map((entry) => entry.descriptor) }),
+    definitions: () => [...entries.values()].map((entry) => entry.definition),
     add,
     remove,
     has: (name) => entries.has(name),

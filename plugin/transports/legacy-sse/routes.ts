@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { classifyMessage, ErrorCode, failure, type JsonRpcRequest } from '../../protocol/jsonrpc.js'
 import type { CallEnv, HttpOrigin } from '../../protocol/call-env.js'
+import type { AuthIdentity } from '../../protocol/identity.js'
 import type { SessionStore } from '../../sessions/session-store.js'
 import type { LegContext } from '../leg-context.js'
 import { isJsonContentType, reachStore, refuseOverIdentityCap, refuseWhileDraining } from '../http/http-checks.js'
@@ -88,8 +89,10 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
    * Takes one message for a session whose stream this process holds, wherever it was posted: a request is answered
    * on the stream, a notification or a client's answer handed to the dispatcher. Throws the refusal otherwise.
    * While draining, new requests are refused; answers and cancellations still help the calls in flight end.
+   * `caller` is who posted it (same identity as the owner; its token may be newer, with other scopes); a message
+   * relayed from another replica carries only the identity's id, so it runs as the session's owner.
    */
-  function deliver (session: SseSession, body: unknown, log: FastifyBaseLogger, http?: HttpOrigin): void {
+  function deliver (session: SseSession, body: unknown, log: FastifyBaseLogger, caller: AuthIdentity | undefined, http?: HttpOrigin): void {
     const classified = classifyMessage(body)
     if (classified.kind === 'invalid') throw refusals.invalidMessage(classified.reason, classified.id)
     if (classified.kind === 'request') {
@@ -99,7 +102,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     store.touch(session)
     const env: CallEnv = {
       transport: 'sse',
-      auth: session.owner,
+      auth: caller,
       session: session.client,
       log,
       signal: session.signal,
@@ -136,7 +139,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
       const session = store.get(relayed.sessionId, relayed.ownerId === null ? null : { id: relayed.ownerId })
       try {
         if (session === undefined) throw refusals.sseSessionNotFound()
-        deliver(session, relayed.message, app.log)
+        deliver(session, relayed.message, app.log, session.owner)
         return { status: 202 }
       } catch (error) {
         if (!(error instanceof HttpRefusal)) throw error
@@ -151,7 +154,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     const session = store.get(sessionId, request.mcpAuth)
     if (session === undefined && leg.sseDirectory === undefined) throw refusals.sseSessionNotFound()
     if (!isJsonContentType(request.headers['content-type'])) throw refusals.unsupportedMediaType()
-    if (session !== undefined) deliver(session, request.body, request.log, request)
+    if (session !== undefined) deliver(session, request.body, request.log, request.mcpAuth ?? undefined, request)
     else await relay(sessionId, request.mcpAuth?.id ?? null, request.body)
     return await reply.code(202).send()
   }
