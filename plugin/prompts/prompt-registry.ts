@@ -5,6 +5,7 @@ import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/
 import { runHandler, errorMessage, rethrowProtocolSignals } from '../protocol/run-handler.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
+import { checkScopeNames } from '../scope-names.js'
 import type { Completer } from '../completions/completer.js'
 import type { AnyPrompt, PromptReturn } from './prompt-definition.js'
 
@@ -66,6 +67,7 @@ export function createPromptRegistry (prompts: readonly AnyPrompt[], services: S
 
   function add (prompt: AnyPrompt): void {
     if (typeof prompt?.name !== 'string' || prompt.name === '') throw configErrors.invalidDefinition('prompt', String(prompt?.name), '"name" must be a non-empty string')
+    checkScopeNames('prompt', prompt.name, prompt.scopes)
     if (typeof prompt.handler !== 'function') throw configErrors.invalidDefinition('prompt', prompt.name, '"handler" must be a function')
     if (prompt.arguments !== undefined && !isObjectSchema(prompt.arguments)) {
       throw configErrors.invalidDefinition('prompt', prompt.name, '"arguments" must be an object schema, e.g. Type.Object({ topic: Type.String() })')

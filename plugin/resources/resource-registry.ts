@@ -4,6 +4,7 @@ import type { ReadResourceResult, Resource, ResourceTemplate } from '../protocol
 import { runHandler, errorMessage, rethrowProtocolSignals } from '../protocol/run-handler.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
+import { checkScopeNames } from '../scope-names.js'
 import type { Completer } from '../completions/completer.js'
 import { compileUriTemplate, UriTemplateError, type CompiledTemplate } from './uri-template.js'
 import {
@@ -95,6 +96,7 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
 
   function add (resource: AnyResource): void {
     check(resource)
+    checkScopeNames('resource', resource.name, resource.scopes)
     if (isTemplate(resource)) {
       if (templates.has(resource.uriTemplate)) throw configErrors.duplicateDefinition('resource template', resource.uriTemplate)
       templates.set(resource.uriTemplate, { definition: resource, compiled: compileTemplate(resource.name, resource.uriTemplate) })

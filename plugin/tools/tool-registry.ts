@@ -5,6 +5,7 @@ import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/
 import { runHandler, errorMessage, rethrowProtocolSignals, type HandlerOutcome } from '../protocol/run-handler.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
+import { checkScopeNames } from '../scope-names.js'
 import type { AnyTool } from './tool-definition.js'
 import { normalizeToolReturn, structuredResult, toolError } from './tool-result.js'
 
@@ -78,6 +79,7 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
 
   function add (tool: AnyTool): void {
     checkDefinition(tool)
+    checkScopeNames('tool', tool.name, tool.scopes)
     if (entries.has(tool.name)) throw configErrors.duplicateDefinition('tool', tool.name)
     entries.set(tool.name, {
       definition: tool,
