@@ -220,7 +220,7 @@ export function createStatefulHandlers (
     const connection = new SessionStreamConnection(store, state.id, streamId, holder, answers.settings)
     sessions.attach(sessions.acquire(state.id), connection)
     reply.header(SESSION_HEADER, state.id)
-    const gap = await connection.start(reply, afterSeq, request.log)
+    const gap = await reachStore(connection.start(reply, afterSeq, request.log))
     if (gap) request.log.warn({ sessionId: state.id, streamId, limits: config.streamable.eventStore }, 'A resumed stream missed events the event store no longer kept')
     return connection
   }
@@ -236,6 +236,8 @@ export function createStatefulHandlers (
     const holder = answers.newHolder()
     await reachStore(store.takeOver(state.id, cursor.streamId, holder))
     const connection = await connect(request, reply, state, cursor.streamId, cursor.seq, holder)
+    // A resumed GET stream holds the standalone stream as a fresh one does, until it ends.
+    if (cursor.streamId === STANDALONE_STREAM) connection.whenEnded(() => { store.releaseStandalone(state.id, holder).catch(() => {}) })
     if (status?.state === 'finished') connection.end('finished')
     else if (status?.state === 'running') watchRunner(request, state, cursor.streamId, status.replica, status.requestId, connection)
     return undefined
