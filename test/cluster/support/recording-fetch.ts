@@ -10,6 +10,8 @@ export interface Exchange {
   /** The request's JSON-RPC method (or `response` for a client's answer), when it had a body. */
   rpc: string | undefined
   lastEventId: string | undefined
+  /** The request's Mcp-Session-Id. */
+  sessionId: string | undefined
   /** 0 until the response came (or when the request failed). */
   status: number
   /** The replica that served it, from nginx's `X-Upstream` (the URL's host when there is no nginx); '' until answered. */
@@ -86,6 +88,7 @@ export function recordingFetch (): RecordingFetch {
       method,
       rpc: rpcMethod(init?.body),
       lastEventId: headers.get('last-event-id') ?? undefined,
+      sessionId: headers.get('mcp-session-id') ?? undefined,
       status: 0,
       upstream: '',
       answered: pending.then((response) => {
