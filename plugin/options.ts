@@ -69,7 +69,7 @@ export const McpConfigSchema = Type.Object({
     /**
      * Protocol sessions (spec 2025-11-25): `initialize` issues an `Mcp-Session-Id`, `GET /mcp` opens the
      * session's server-to-client stream, `DELETE /mcp` ends it, and streams can be resumed with `Last-Event-ID`.
-     * Sessions live in this process: behind a load balancer, pin each client to one instance. Default false.
+     * Sessions live in this process unless cluster mode is on (`cluster`), which shares them between replicas. Default false.
      */
     sessions: Type.Boolean({ default: false }),
     /** Open sessions at most; one more `initialize` gets 503 with Retry-After. */
