@@ -75,3 +75,15 @@ export async function eventually (what: string, check: () => boolean | Promise<b
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
+
+/** The `_meta` every 2026-07-28 request carries in place of a session. */
+export const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {}
+}
+
+/** A 2026-07-28 `tools/call` in raw HTTP: no session, so any replica answers it alone (it never needs Redis). */
+export async function callModern (baseUrl: string, name: string, args: Record<string, unknown>, id: number | string): Promise<RawResponse> {
+  return await post(`${baseUrl}/mcp`, rpc('tools/call', { name, arguments: args, _meta: MODERN_META }, id),
+    { ...AUTH, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name })
+}
