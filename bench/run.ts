@@ -13,6 +13,7 @@ import { measureM1 } from './measures/m1-throughput.js'
 import { measureM2 } from './measures/m2-sse.js'
 import { measureM3 } from './measures/m3-cold-start.js'
 import { measureM4 } from './measures/m4-scale.js'
+import { measureOAuth } from './measures/m5-oauth.js'
 
 await pinSelf()
 
@@ -32,8 +33,8 @@ async function stopAll (): Promise<void> {
 
 try {
   log(`settings: ${describeSettings(settings)}`)
-  const start = async (name: string, script: string): Promise<ServerChild> => {
-    const child = await ServerChild.start(name, script)
+  const start = async (name: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ServerChild> => {
+    const child = await ServerChild.start(name, script, [], env)
     children.push(child)
     return child
   }
@@ -47,6 +48,7 @@ try {
   sections.push(m1.section)
   if (wanted('M2')) sections.push(await measureM2(servers, settings, log))
   if (wanted('M4')) sections.push(await measureM4(servers, settings, m1.ours, log))
+  if (wanted('M5')) sections.push(await measureOAuth(servers, settings, start, log))
   // Cold starts want the server core to themselves.
   await stopAll()
   if (wanted('M3')) sections.push(await measureM3(settings, log))

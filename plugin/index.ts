@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from '
 import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js'
 import { resolveOptions, type McpPluginOptions } from './options.js'
 import { createLifecycle } from './lifecycle.js'
-import { createBearerAuth } from './auth/bearer-auth.js'
+import { createAccessChecks } from './auth/access-checks.js'
 import { createRebindingGuard } from './guards/dns-rebinding.js'
 import { healthRoutes } from './health/health-routes.js'
 import { streamableHttpRoutes } from './transports/streamable-http/routes.js'
@@ -14,6 +14,13 @@ import { createSessionBackends } from './session-backends.js'
 import { joinCluster } from './cluster/join-cluster.js'
 import type { McpStatus } from './status.js'
 import type { AuthIdentity } from './protocol/identity.js'
+import type { AnyTool } from './tools/tool-definition.js'
+import type { AnyResource } from './resources/resource-definition.js'
+import type { AnyPrompt } from './prompts/prompt-definition.js'
+import { createRouteCollector } from './bridge/route-collector.js'
+import { mcpBridgeOf } from './bridge/bridged-call.js'
+import { checkForwardHeaders } from './bridge/header-rules.js'
+import type { BridgedTool } from './bridge/bridge-setup.js'
 
 /** What the plugin exposes on the Fastify instance as `fastify.mcp`. */
 export interface McpHost {
@@ -32,6 +39,26 @@ export interface McpHost {
   notifyListChanged: (kind: 'tools' | 'prompts' | 'resources') => Promise<number>
   /** Tells every client subscribed to `uri` that the resource changed; resolves with how many were told (as above). */
   notifyResourceUpdated: (uri: string) => Promise<number>
+  /**
+   * Adds a tool while the server runs; clients are told the list changed (one notification for the changes made
+   * in one go). An invalid definition or a name already taken throws McpConfigError and changes nothing.
+   */
+  addTool: (tool: AnyTool) => void
+  /** Removes a tool by name and tells clients; false if there was none. Calls already running finish. */
+  removeTool: (name: string) => boolean
+  /**
+   * Adds a resource or resource template. A server that started without resources serves them from then on;
+   * clients connected before learn of it when they reconnect (capabilities are told once, on connect).
+   */
+  addResource: (resource: AnyResource) => void
+  /** Removes the resource with this URI, or the template with this URI template; false if there was none. */
+  removeResource: (uriOrTemplate: string) => boolean
+  /** Adds a prompt (see `addResource` about a server that started without prompts). */
+  addPrompt: (prompt: AnyPrompt) => void
+  /** Removes a prompt by name; false if there was none. */
+  removePrompt: (name: string) => boolean
+  /** The routes served as tools (marked `config.mcp`), once the app is ready; empty before. */
+  bridgedTools: () => BridgedTool[]
 }
 
 declare module 'fastify' {
@@ -50,6 +77,11 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
   const { config, redis, auth, tools, resources, prompts } = resolveOptions(options)
   // fastify-plugin leaves the register prefix to us: the routes are registered in children that take it.
   const prefix = (options as FastifyPluginOptions).prefix as string | undefined
+  const forwardHeaders = checkForwardHeaders(config.bridge.forwardHeaders)
+  // The route bridge sees routes through onRoute, so only those registered after this point.
+  const routesBefore = app.printRoutes() !== '(empty tree)'
+  const routeCollector = createRouteCollector()
+  app.addHook('onRoute', routeCollector.onRoute)
   const startedAt = Date.now()
   const backends = await createSessionBackends(config, redis, app.log)
   const { broker, sseSessions, statefulSessions } = backends
@@ -73,6 +105,7 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     sseSessions,
     sseDirectory: backends.sseDirectory,
     statefulSessions,
+    listenStreams: backends.listenStreams,
     identityCap: backends.identityCap,
     broker,
     livenessCheckMs: Math.max(Math.floor(config.cluster.livenessMs / 3), 100)
@@ -85,8 +118,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       transports: { streamableHttp: config.routes.streamableHttp, sse: config.routes.sse },
       sessions: statefulSessions === undefined
-        ? { sse: sseSessions?.size ?? 0 }
-        : { sse: sseSessions?.size ?? 0, streamableHttp: statefulSessions.size },
+        ? { sse: sseSessions?.size ?? 0, listen: backends.listenStreams.size }
+        : { sse: sseSessions?.size ?? 0, streamableHttp: statefulSessions.size, listen: backends.listenStreams.size },
       inFlight: lifecycle.inFlight,
       ...(backends.cluster === undefined
         ? {}
@@ -107,14 +140,34 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     lifecycle.endStreams()
   }
 
+  let bridged: BridgedTool[] = []
   app.decorate('mcp', {
     dispatcher,
     status,
     drain,
     notifyListChanged: dispatcher.notifyListChanged,
-    notifyResourceUpdated: dispatcher.notifyResourceUpdated
+    notifyResourceUpdated: dispatcher.notifyResourceUpdated,
+    addTool: dispatcher.addTool,
+    removeTool: dispatcher.removeTool,
+    addResource: dispatcher.addResource,
+    removeResource: dispatcher.removeResource,
+    addPrompt: dispatcher.addPrompt,
+    removePrompt: dispatcher.removePrompt,
+    bridgedTools: () => bridged.map((tool) => ({ ...tool }))
   })
   app.decorateRequest('mcpAuth', null)
+  app.decorateRequest('mcpBridge', { getter () { return mcpBridgeOf(this) } })
+
+  // Marked routes become tools once every plugin has loaded; the bridge's code is loaded only if a route is marked.
+  app.addHook('onReady', async function bridgeMarkedRoutes () {
+    if (routesBefore) {
+      app.log.info('Routes registered before fastify-mcp-host are not seen by its route bridge: a route among them marked config.mcp is not a tool. Register the plugin before your routes.')
+    }
+    if (routeCollector.routes.length === 0) return
+    const { bridgeRoutes } = await import('./bridge/bridge-setup.js')
+    bridged = bridgeRoutes({ app, routes: routeCollector.routes, forwardHeaders, dispatcher })
+    app.log.info({ tools: bridged.map((tool) => tool.name) }, 'Routes marked config.mcp are served as MCP tools')
+  })
 
   if (config.routes.health) {
     const sseStatus = sseSessions === undefined
@@ -128,7 +181,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     await app.register(healthRoutes, { prefix, status, sseStatus })
   }
 
-  const bearerAuth = auth === false ? undefined : createBearerAuth(auth, config.authFailureLogLevel)
+  const access = await createAccessChecks(app, { auth, tools, resources, prompts, prefix, config })
+  const bearerAuth = access.bearerAuth
   await app.register(async function mcpRoutes (routes) {
     routes.setErrorHandler(jsonRpcErrorHandler)
     const passesGuard = createRebindingGuard(app, config)
@@ -138,6 +192,11 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
       if (bearerAuth === undefined) done()
       else bearerAuth(request, reply, done)
     })
+    // Only when a tool, resource or prompt declares scopes: otherwise no hook at all.
+    if (access.scopeGuard !== undefined) {
+      routes.addHook('onRequest', access.scopeGuard.onRequest)
+      routes.addHook('preHandler', access.scopeGuard.preHandler)
+    }
     const bodyLimit = config.bodyLimit
     if (bodyLimit !== undefined) routes.addHook('onRoute', (route) => { route.bodyLimit ??= bodyLimit })
     if (config.routes.streamableHttp) await routes.register(streamableHttpRoutes, { leg })
@@ -157,6 +216,11 @@ const plugin: FastifyPluginAsync<McpPluginOptions> = fp(mcpPlugin, { name: 'fast
 export default plugin
 export { plugin as mcpPlugin }
 export * from './core.js'
-export type { McpPluginOptions, AuthOption, VerifyToken, NamedToken, McpConfig } from './options.js'
+export type { McpPluginOptions, AuthOption, AuthMethods, VerifyToken, NamedToken, McpConfig } from './options.js'
+export type { OAuthOptions } from './auth/oauth/oauth-options.js'
+export type { OAuthIdentity } from './auth/oauth/oauth-identity.js'
 export type { McpStatus } from './status.js'
 export { redactUrl, requestLogSerializer } from './transports/http/redact-url.js'
+export type { McpBridgeCall } from './bridge/bridged-call.js'
+export type { McpRouteOptions } from './bridge/route-config.js'
+export type { BridgedTool } from './bridge/bridge-setup.js'

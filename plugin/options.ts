@@ -7,6 +7,7 @@ import type { AuthIdentity } from './protocol/identity.js'
 import type { AnyTool } from './tools/tool-definition.js'
 import type { AnyResource } from './resources/resource-definition.js'
 import type { AnyPrompt } from './prompts/prompt-definition.js'
+import type { OAuthOptions } from './auth/oauth/oauth-options.js'
 import { configErrors } from './errors.js'
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.js'
 
@@ -62,6 +63,11 @@ export const McpConfigSchema = Type.Object({
     maxInFlight: Type.Integer({ minimum: 1, default: 32 })
   }, { default: {} }),
   /**
+   * Resource subscriptions one session (legacy SSE, stateful HTTP) may hold; one more `resources/subscribe` is refused
+   * (429 on stateful HTTP) with a JSON-RPC error.
+   */
+  maxSubscriptionsPerSession: Type.Integer({ minimum: 1, default: 100 }),
+  /**
    * Streamable HTTP (`/mcp`). Stateless by default: every POST stands alone, so any instance can answer any
    * request. Protocol sessions are opt-in.
    */
@@ -83,6 +89,18 @@ export const McpConfigSchema = Type.Object({
     keepAliveMs: Type.Integer({ minimum: 0, maximum: MAX_TIMER_MS, default: 15_000 }),
     /** A client that stops reading an event stream is disconnected once this many bytes wait for it. */
     maxBufferedBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+    /**
+     * Requests one stateful session may have running in this process at once; one more gets 429 with Retry-After
+     * and a JSON-RPC error (answers, notifications and cancellations always pass).
+     */
+    maxInFlight: Type.Integer({ minimum: 1, default: 32 }),
+    /**
+     * A caller at `maxSessionsPerIdentity` that starts another session evicts its least recently used one idle for
+     * this long, with no call running and no stream open (ms); sessions active more recently are never evicted.
+     */
+    evictIdleAfterMs: Type.Integer({ minimum: 0, default: 60_000 }),
+    /** Open 2026-07-28 `subscriptions/listen` streams in this process at most; one more gets 503 with Retry-After. */
+    maxListenStreams: Type.Integer({ minimum: 1, default: 50 }),
     /** The `retry:` hint on session streams: how long a client waits before it reconnects (ms). */
     retryMs: Type.Integer({ minimum: 0, default: 1000 }),
     /**
@@ -112,9 +130,11 @@ export const McpConfigSchema = Type.Object({
    */
   bodyLimit: Type.Optional(Type.Integer({ minimum: 1 })),
   /**
-   * Open sessions, legacy SSE and stateful Streamable HTTP together, that one caller identity may hold; one more
-   * gets 429 with Retry-After. Applies to callers the auth option identifies (not with `auth: false`). Default: no
-   * cap per identity, only the `maxSessions` of each transport.
+   * Sessions and streams (legacy SSE, stateful Streamable HTTP, 2026 listen streams) that one caller may hold; a
+   * caller is its identity, or its client address with `auth: false`. At the cap, a new stateful session takes the
+   * place of the caller's least recently used one that has been idle for a minute (no call running, no stream open);
+   * otherwise it gets 429 with Retry-After. Default: half the smallest of the transports' `maxSessions` (25), so
+   * that one caller never fills the server.
    */
   maxSessionsPerIdentity: Type.Optional(Type.Integer({ minimum: 1 })),
   /**
@@ -138,6 +158,15 @@ export const McpConfigSchema = Type.Object({
     livenessMs: Type.Integer({ minimum: 1000, default: 15_000 }),
     /** How long a message relayed to the replica holding an SSE stream may wait for its verdict (ms). */
     relayTimeoutMs: Type.Integer({ minimum: 100, default: 5_000 })
+  }, { default: {} }),
+  /** The route bridge: routes marked `config: { mcp: true }` served as tools (docs/route-bridge.md). */
+  bridge: Type.Object({
+    /**
+     * Headers copied from the MCP request onto every bridged call, by name (e.g. `accept-language`,
+     * `traceparent`). Never credentials (`authorization`, `cookie`): routes read the caller from
+     * `request.mcpBridge`. Default none.
+     */
+    forwardHeaders: Type.Array(Type.String({ minLength: 1 }), { default: [] })
   }, { default: {}, additionalProperties: false })
 }, { additionalProperties: false })
 
@@ -152,14 +181,30 @@ export interface NamedToken {
   id: string
 }
 
-export type AuthOption =
-  | false
+interface AuthMethodFields {
+  /** Static tokens: strings, or `{ token, id }` to name identities (several tokens may share an id). */
+  tokens?: ReadonlyArray<string | NamedToken>
+  /** Your own check of a token. */
+  verify?: VerifyToken
+  /** Access tokens from an OAuth 2.1 authorization server, with per-tool scopes (docs/oauth.md). */
+  oauth?: OAuthOptions
+}
+
+/**
+ * Ways a bearer token may be accepted, at least one, any combination of them (a CI bot on a static token, people
+ * through the identity provider): the static tokens are matched first, then the verify function is asked, then OAuth.
+ */
+export type AuthMethods = AuthMethodFields & (
   | { tokens: ReadonlyArray<string | NamedToken> }
   | { verify: VerifyToken }
+  | { oauth: OAuthOptions }
+)
+
+export type AuthOption = false | AuthMethods
 
 type StreamableConfig = McpConfig['streamable']
 
-export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'cluster'>> {
+export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'cluster' | 'bridge'>> {
   /** Bearer auth for the MCP routes, required: tokens, a verify function, or `false` to serve without auth. */
   auth: AuthOption
   /** The tools to serve (see `defineTool`). */
@@ -177,6 +222,7 @@ export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'ss
    * `cluster.redisUrl`: it is duplicated with all its settings; the host keeps closing its own client.
    */
   redis?: Redis
+  bridge?: Partial<McpConfig['bridge']>
 }
 
 export interface ResolvedOptions {
@@ -190,28 +236,33 @@ export interface ResolvedOptions {
 
 const checkConfig = compileSchema(McpConfigSchema)
 
+function checkTokens (tokens: unknown): void {
+  if (!Array.isArray(tokens)) throw configErrors.invalidOptions('auth.tokens must be an array of tokens (strings or { token, id })')
+  if (tokens.length === 0) throw configErrors.invalidOptions('auth.tokens is empty: give at least one token, or auth: false to serve without auth')
+  for (const [index, entry] of tokens.entries()) {
+    const token: unknown = typeof entry === 'string' ? entry : entry?.token
+    if (typeof token !== 'string' || token.length === 0) {
+      throw configErrors.invalidOptions(`auth.tokens[${index}] must be a non-empty string or { token, id }`)
+    }
+    if (typeof entry !== 'string' && (typeof entry.id !== 'string' || entry.id === '')) {
+      throw configErrors.invalidOptions(`auth.tokens[${index}].id must be a non-empty string naming the identity`)
+    }
+  }
+}
+
+/** The shape of `auth`; `auth.oauth` is checked in full where the OAuth code is loaded (only when it is set). */
 function checkAuth (auth: unknown): AuthOption {
   if (auth === undefined) throw configErrors.authRequired()
   if (auth === false) return false
   if (typeof auth !== 'object' || auth === null) throw configErrors.authRequired()
-  if ('verify' in auth) {
-    if (typeof auth.verify !== 'function') throw configErrors.invalidOptions('auth.verify must be a function (token, request) => identity | null')
-    return auth as AuthOption
+  const { tokens, verify, oauth } = auth as Record<string, unknown>
+  if (tokens === undefined && verify === undefined && oauth === undefined) throw configErrors.authRequired()
+  if (tokens !== undefined) checkTokens(tokens)
+  if (verify !== undefined && typeof verify !== 'function') throw configErrors.invalidOptions('auth.verify must be a function (token, request) => identity | null')
+  if (oauth !== undefined && (typeof oauth !== 'object' || oauth === null)) {
+    throw configErrors.invalidOptions('auth.oauth must be an object: { issuer, resource, ... } (see docs/oauth.md)')
   }
-  if ('tokens' in auth && Array.isArray(auth.tokens)) {
-    if (auth.tokens.length === 0) throw configErrors.invalidOptions('auth.tokens is empty: give at least one token, or auth: false to serve without auth')
-    for (const [index, entry] of auth.tokens.entries()) {
-      const token: unknown = typeof entry === 'string' ? entry : entry?.token
-      if (typeof token !== 'string' || token.length === 0) {
-        throw configErrors.invalidOptions(`auth.tokens[${index}] must be a non-empty string or { token, id }`)
-      }
-      if (typeof entry !== 'string' && (typeof entry.id !== 'string' || entry.id === '')) {
-        throw configErrors.invalidOptions(`auth.tokens[${index}].id must be a non-empty string naming the identity`)
-      }
-    }
-    return auth as AuthOption
-  }
-  throw configErrors.authRequired()
+  return auth as AuthOption
 }
 
 /** Checks the caller's options and fills defaults, without touching the caller's object. */

@@ -9,6 +9,7 @@ import type { SessionStore } from './sessions/session-store.js'
 import type { SessionStateStore } from './sessions/session-state.js'
 import type { SseDirectory } from './sessions/sse-directory.js'
 import { createIdentityCap, type IdentityCap } from './sessions/identity-cap.js'
+import { ListenStreams } from './sessions/listen-streams.js'
 import type { SseSession } from './transports/legacy-sse/sse-session.js'
 
 /** Where this host keeps its sessions, and how it reaches the other replicas (if any). */
@@ -18,10 +19,19 @@ export interface SessionBackends {
   sseSessions: SessionStore<SseSession> | undefined
   sseDirectory: SseDirectory | undefined
   statefulSessions: SessionStateStore | undefined
+  listenStreams: ListenStreams
   identityCap: IdentityCap
   /** Present in cluster mode. */
   cluster: Cluster | undefined
   close: () => Promise<void>
+}
+
+/** Half the smallest session cap of the transports in use: one caller never fills the server. */
+function defaultCapPerIdentity (config: McpConfig): number {
+  const caps = [config.streamable.maxListenStreams]
+  if (config.routes.sse) caps.push(config.sse.maxSessions)
+  if (config.routes.streamableHttp && config.streamable.sessions) caps.push(config.streamable.maxSessions)
+  return Math.max(1, Math.floor(Math.min(...caps) / 2))
 }
 
 /**
@@ -49,15 +59,18 @@ export async function createSessionBackends (config: McpConfig, redis: Redis | u
   const statefulSessions = !config.routes.streamableHttp || !config.streamable.sessions
     ? undefined
     : cluster === undefined ? createMemorySessionStateStore(statefulOptions) : await cluster.statefulSessions(statefulOptions)
-  const identityCap = createIdentityCap(config.maxSessionsPerIdentity, [
-    sseDirectory?.countOwnedBy ?? sseSessions?.countOwnedBy,
-    statefulSessions?.countOwnedBy
+  const listenStreams = new ListenStreams(config.streamable.maxListenStreams)
+  const identityCap = createIdentityCap(config.maxSessionsPerIdentity ?? defaultCapPerIdentity(config), [
+    sseDirectory?.countHeldBy ?? sseSessions?.countHeldBy,
+    statefulSessions?.countHeldBy,
+    listenStreams.countHeldBy
   ])
   return {
     broker: cluster?.broker ?? createLocalBroker(),
     sseSessions,
     sseDirectory,
     statefulSessions,
+    listenStreams,
     identityCap,
     cluster,
     close: async () => { await cluster?.close() }

@@ -7,7 +7,7 @@ export interface McpStatus {
   uptimeSeconds: number
   transports: { streamableHttp: boolean, sse: boolean }
   /** Open sessions: legacy SSE, and stateful Streamable HTTP when `streamable.sessions` is on. */
-  sessions: { sse: number, streamableHttp?: number }
+  sessions: { sse: number, streamableHttp?: number, listen: number }
   inFlight: number
   /** In cluster mode: this replica's name, whether Redis is reachable, and the sessions of the whole cluster. */
   cluster?: {

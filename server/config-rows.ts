@@ -85,22 +85,43 @@ export const CONFIG_ROWS: readonly ConfigRow[] = [
   { env: 'MCP_STATEFUL_IDLE_TIMEOUT_MS', option: 'streamable.idleTimeoutMs', parse: integer, describe: 'a stateful session with no traffic for this long is ended (ms)' },
   { env: 'MCP_SHUTDOWN_GRACE_MS', setting: 'shutdownGraceMs', parse: integer, describe: 'on SIGTERM/SIGINT, how long calls in flight may take to finish (ms)' },
   {
-    env: 'MCP_ALLOWED_HOSTS', option: 'allowedHosts', parse: list, describe: 'Host names the MCP routes answer to, comma-separated',
-    expected: 'host names such as mcp.example.com or mcp.example.com:8443, separated by commas', defaultText: 'loopback names on loopback, any otherwise'
+    env: 'MCP_ALLOWED_HOSTS',
+    option: 'allowedHosts',
+    parse: list,
+    describe: 'Host names the MCP routes answer to, comma-separated',
+    expected: 'host names such as mcp.example.com or mcp.example.com:8443, separated by commas',
+    defaultText: 'loopback names on loopback, any otherwise'
   },
   {
-    env: 'MCP_ALLOWED_ORIGINS', option: 'allowedOrigins', parse: list, describe: 'browser Origins allowed, comma-separated (* for any)',
-    expected: 'origins such as https://app.example.com, separated by commas, or *', defaultText: 'loopback origins on loopback, none otherwise'
+    env: 'MCP_ALLOWED_ORIGINS',
+    option: 'allowedOrigins',
+    parse: list,
+    describe: 'browser Origins allowed, comma-separated (* for any)',
+    expected: 'origins such as https://app.example.com, separated by commas, or *',
+    defaultText: 'loopback origins on loopback, none otherwise'
   },
   { env: 'MCP_BODY_LIMIT', option: 'bodyLimit', parse: integer, describe: 'largest request body on the MCP routes, in bytes', defaultText: '1048576 (1 MiB)' },
   { env: 'MCP_TOOL_TIMEOUT_MS', option: 'toolTimeoutMs', parse: integer, describe: 'how long a tool call may run (ms); 0 for no limit' },
   {
-    env: 'MCP_REQUEST_STATE_SECRET', option: 'requestStateSecret', parse: text, secret: true, describe: 'signs 2026 requestState; the same on every instance behind a load balancer',
-    expected: 'at least 16 characters; make one with: node server generate-key', defaultText: 'random per process'
+    env: 'MCP_REQUEST_STATE_SECRET',
+    option: 'requestStateSecret',
+    parse: text,
+    secret: true,
+    describe: 'signs 2026 requestState; the same on every instance behind a load balancer',
+    expected: 'at least 16 characters; make one with: node server generate-key',
+    defaultText: 'random per process'
   },
   { env: 'MCP_MAX_SESSIONS_PER_IDENTITY', option: 'maxSessionsPerIdentity', parse: integer, describe: 'sessions (SSE and stateful together) one identity may hold', defaultText: 'none' },
   { env: 'MCP_SSE_MAX_IN_FLIGHT', option: 'sse.maxInFlight', parse: integer, describe: 'requests one SSE session may have running at once' },
   { env: 'MCP_AUTH_FAILURE_LOG_LEVEL', option: 'authFailureLogLevel', parse: text, describe: 'level of the log line for each refused credential' },
+  { env: 'MCP_OAUTH_ISSUER', setting: 'oauthIssuer', parse: text, describe: 'accept access tokens from this OAuth authorization server (docs/oauth.md)', expected: 'an issuer URL such as https://auth.example.com' },
+  { env: 'MCP_RESOURCE_URL', setting: 'resourceUrl', parse: text, describe: 'this server\'s URL as clients reach it, e.g. https://mcp.example.com/mcp; needed with MCP_OAUTH_ISSUER', expected: 'a URL such as https://mcp.example.com/mcp' },
+  { env: 'MCP_OAUTH_SCOPES', setting: 'oauthScopes', parse: list, describe: 'scopes every MCP request needs, comma-separated' },
+  { env: 'MCP_OAUTH_AUDIENCE', setting: 'oauthAudience', parse: list, describe: 'aud values to require instead of MCP_RESOURCE_URL, comma-separated', defaultText: 'MCP_RESOURCE_URL' },
+  { env: 'MCP_OAUTH_SCOPE_IMPLICATIONS', setting: 'oauthScopeImplications', parse: text, describe: 'scopes that imply others, e.g. admin=deploy:write deploy:read,owner=admin' },
+  { env: 'MCP_OAUTH_INTROSPECTION_URL', setting: 'oauthIntrospectionUrl', parse: text, describe: 'RFC 7662 endpoint for opaque tokens', defaultText: 'the issuer\'s, with MCP_OAUTH_CLIENT_ID' },
+  { env: 'MCP_OAUTH_CLIENT_ID', setting: 'oauthClientId', parse: text, describe: 'this server\'s client id at the introspection endpoint' },
+  { env: 'MCP_OAUTH_CLIENT_SECRET', setting: 'oauthClientSecret', parse: text, secret: true, describe: 'that client\'s secret' },
   {
     env: 'MCP_REDIS_URL', option: 'cluster.redisUrl', parse: text, secret: true, describe: 'cluster mode: replicas share sessions through this Redis or Valkey',
     expected: 'redis://[user:password@]host:port/db or rediss://… for TLS', defaultText: 'none (one process, in memory)'

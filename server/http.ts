@@ -1,15 +1,18 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import mcpPlugin, { redactUrl, requestLogSerializer, type AnyTool, type AuthOption } from '../plugin/index.js'
+import type { OAuthOptions } from '../plugin/auth/oauth/oauth-options.js'
 import { generateKey } from './generate-key.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
 import { createBuiltinTools } from './builtin-tools.js'
 import { loadTools } from './load-tools.js'
 import { schemaCompilersOnFirstUse } from './schema-compilers.js'
+import { oauthFromSettings } from './oauth-settings.js'
 
 /** Decides the auth option, or explains why the server must not start. */
-function chooseAuth (config: ServerConfig): { auth: AuthOption, generatedToken?: string } | { refusal: string } {
+function chooseAuth (config: ServerConfig, oauth: OAuthOptions | undefined): { auth: AuthOption, generatedToken?: string } | { refusal: string } {
   if (config.noAuth) return { auth: false }
+  if (oauth !== undefined) return { auth: config.tokens.length > 0 ? { tokens: config.tokens, oauth } : { oauth } }
   if (config.tokens.length > 0) return { auth: { tokens: config.tokens } }
   if (isLoopback(config.host)) {
     const token = generateKey()
@@ -22,8 +25,18 @@ function chooseAuth (config: ServerConfig): { auth: AuthOption, generatedToken?:
   }
 }
 
+function authMode (auth: AuthOption): string {
+  if (auth === false) return 'off'
+  if (auth.oauth === undefined) return 'bearer'
+  return auth.tokens === undefined ? 'oauth' : 'bearer+oauth'
+}
+
 export async function startHttpServer (config: ServerConfig): Promise<void> {
-  const chosen = chooseAuth(config)
+  const oauth = oauthFromSettings(config)
+  if (config.noAuth && oauth !== undefined) {
+    throw new ConfigError('--no-auth contradicts MCP_OAUTH_ISSUER: unset the OAuth variables, or drop --no-auth to require tokens')
+  }
+  const chosen = chooseAuth(config, oauth)
   if ('refusal' in chosen) {
     process.stderr.write(chosen.refusal)
     process.exitCode = 1
@@ -63,7 +76,7 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host
     process.stderr.write(startupBanner(`http://${host}:${port}`, chosen.generatedToken, config.options.routes.sse))
   }
-  app.log.info({ address, sse: config.options.routes.sse, stateful: config.options.streamable.sessions, auth: chosen.auth === false ? 'off' : 'bearer' }, 'MCP server listening')
+  app.log.info({ address, sse: config.options.routes.sse, stateful: config.options.streamable.sessions, auth: authMode(chosen.auth) }, 'MCP server listening')
 }
 
 /** Listens, or explains in one line why it cannot (a busy port, an address this machine does not have). */

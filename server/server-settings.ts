@@ -20,7 +20,19 @@ export const ServerSettingsSchema = Type.Object({
   toolsModule: Type.Optional(Type.String({ minLength: 1 })),
   logLevel: Type.Union([LogLevel], { default: 'info' }),
   /** On SIGTERM/SIGINT, how long calls in flight may take to finish (ms). */
-  shutdownGraceMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 8_000 })
+  shutdownGraceMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 8_000 }),
+  /**
+   * OAuth resource server (docs/oauth.md): the authorization server's issuer, this server's URI, and the rest.
+   * Read as text here; server/oauth-settings.ts checks them together and makes the plugin's `auth.oauth`.
+   */
+  oauthIssuer: Type.Optional(Type.String({ minLength: 1 })),
+  resourceUrl: Type.Optional(Type.String({ minLength: 1 })),
+  oauthScopes: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  oauthAudience: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  oauthScopeImplications: Type.Optional(Type.String({ minLength: 1 })),
+  oauthIntrospectionUrl: Type.Optional(Type.String({ minLength: 1 })),
+  oauthClientId: Type.Optional(Type.String({ minLength: 1 })),
+  oauthClientSecret: Type.Optional(Type.String({ minLength: 1 }))
 }, { additionalProperties: false })
 
 export type ServerSettings = Static<typeof ServerSettingsSchema>

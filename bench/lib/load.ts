@@ -39,8 +39,8 @@ const BODY = toolsCallBody(1)
 const EXPECTED = expectedBody(1)
 
 /** Checks, before any load, that the server answers the benchmarked call with exactly the expected bytes. */
-export async function checkAnswer (server: ServerChild): Promise<void> {
-  const answer = await request(`${server.baseUrl}/mcp`, { method: 'POST', headers: MCP_POST_HEADERS, body: BODY })
+export async function checkAnswer (server: ServerChild, headers: Record<string, string> = MCP_POST_HEADERS): Promise<void> {
+  const answer = await request(`${server.baseUrl}/mcp`, { method: 'POST', headers, body: BODY })
   if (answer.status !== 200 || answer.body !== EXPECTED || !String(answer.headers['content-type']).startsWith('application/json')) {
     throw new Error(`${server.name} answered the benchmarked tools/call wrongly: ${answer.status} ${String(answer.headers['content-type'])}\n${answer.body}\nexpected:\n${EXPECTED}`)
   }
@@ -50,7 +50,7 @@ export async function checkAnswer (server: ServerChild): Promise<void> {
  * `tools/call` load on `POST /mcp` with autocannon. Every response body is compared with the expected bytes
  * (a mismatch is an error); latencies are recorded per response, to the microsecond.
  */
-export async function load (server: ServerChild, seconds: number, connections: number): Promise<LoadRun> {
+export async function load (server: ServerChild, seconds: number, connections: number, headers: Record<string, string> = MCP_POST_HEADERS): Promise<LoadRun> {
   const latencies = new Samples()
   const cpuBefore = await server.cpu()
   const loadBefore = process.cpuUsage()
@@ -58,7 +58,7 @@ export async function load (server: ServerChild, seconds: number, connections: n
   const instance = autocannon({
     url: `${server.baseUrl}/mcp`,
     method: 'POST',
-    headers: MCP_POST_HEADERS,
+    headers,
     body: BODY,
     connections,
     duration: seconds,

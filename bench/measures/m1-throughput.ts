@@ -12,7 +12,7 @@ function roundNote (run: LoadRun): string {
 }
 
 /** Starts a server child (bench/servers/<script>.ts); the caller stops it. */
-export type StartServer = (name: string, script: string) => Promise<ServerChild>
+export type StartServer = (name: string, script: string, env?: NodeJS.ProcessEnv) => Promise<ServerChild>
 
 interface Pair { ours: ServerChild, ceiling: ServerChild }
 

@@ -1,25 +1,12 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { AuthIdentity } from '../protocol/identity.js'
-import type { AuthOption } from '../options.js'
+import type { AuthMethods } from '../options.js'
 import { ErrorCode, failure } from '../protocol/jsonrpc.js'
 import { createTokenMatcher, sameSecret } from './token-matcher.js'
+import { oauthRefusals, STATIC_REFUSALS, type AuthRefusal } from './auth-refusals.js'
+import type { TokenAuthority } from './token-authority.js'
 
-type Refusal = 'missing' | 'scheme' | 'invalid'
-
-const REFUSALS: Record<Refusal, { message: string, challenge: string }> = {
-  missing: {
-    message: 'Missing credentials: send the header "Authorization: Bearer <token>"',
-    challenge: 'Bearer realm="mcp"'
-  },
-  scheme: {
-    message: 'The Authorization header must use the Bearer scheme: "Authorization: Bearer <token>"',
-    challenge: 'Bearer realm="mcp", error="invalid_request", error_description="Bearer scheme required"'
-  },
-  invalid: {
-    message: 'Invalid bearer token: check the token this server was started with (MCP_TOKEN / MCP_TOKEN_FILE)',
-    challenge: 'Bearer realm="mcp", error="invalid_token", error_description="The token is not valid"'
-  }
-}
+type Refusal = 'missing' | 'scheme'
 
 const BEARER = /^Bearer[ \t]+([^ \t]+)[ \t]*$/i
 const CANONICAL_PREFIX = 'Bearer '
@@ -40,30 +27,66 @@ export function parseBearer (header: string | undefined): { token: string } | { 
 /** Calls `done` for an admitted request; otherwise has sent the refusal. */
 export type AuthCheck = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
 
+/** How many Authorization headers the client sent (Node keeps only the first in `headers`). */
+function authorizationHeaders (request: FastifyRequest): number {
+  const raw = request.raw.rawHeaders
+  let count = 0
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') count++
+  return count
+}
+
+const QUERY_TOKEN = /[?&]access_token=/
+
 /**
  * The credentials check of the MCP routes' onRequest hook, before any body is read: 401 with
- * `WWW-Authenticate: Bearer` and a JSON-RPC error body on refusal. The reason and the client's address are
+ * `WWW-Authenticate: Bearer` and a JSON-RPC error body on refusal. Static tokens are matched first, then the
+ * verify function is asked, then the OAuth authority (when configured). The reason and the client's address are
  * logged; the token never is.
  */
-export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLevel: string): AuthCheck {
-  const verify = 'verify' in auth ? auth.verify : undefined
-  const match = 'tokens' in auth ? createTokenMatcher(auth.tokens) : undefined
+export function createBearerAuth (auth: AuthMethods, failureLogLevel: string, authority?: TokenAuthority): AuthCheck {
+  const verify = auth.verify
+  const match = auth.tokens === undefined ? undefined : createTokenMatcher(auth.tokens)
+  const refusals = authority === undefined ? STATIC_REFUSALS : oauthRefusals(authority)
 
-  function refuse (request: FastifyRequest, reply: FastifyReply, refusal: Refusal): void {
-    const { message, challenge } = REFUSALS[refusal]
+  function refuse (request: FastifyRequest, reply: FastifyReply, refusal: AuthRefusal): void {
     const log = request.log as unknown as Record<string, (obj: object, msg: string) => void>
     // Without the query string: a client that put its token there must not have it logged by us.
     const url = request.url.split('?', 1)[0]
-    log[failureLogLevel]?.call(request.log, { reason: refusal, ip: request.ip, url }, 'MCP request refused by bearer auth')
-    void reply.code(401).header('www-authenticate', challenge).send(failure(null, ErrorCode.ServerError, message))
+    log[failureLogLevel]?.call(request.log, { reason: refusal.reason, ip: request.ip, url }, 'MCP request refused by bearer auth')
+    if (refusal.challenge !== undefined) reply.header('www-authenticate', refusal.challenge)
+    if (refusal.retryAfter !== undefined) reply.header('retry-after', refusal.retryAfter)
+    void reply.code(refusal.status).send(failure(null, ErrorCode.ServerError, refusal.message))
   }
 
-  function admit (request: FastifyRequest, reply: FastifyReply, identity: AuthIdentity | null | undefined, done: HookHandlerDoneFunction): void {
-    if (identity === null || identity === undefined || typeof identity.id !== 'string') return refuse(request, reply, 'invalid')
+  function admit (request: FastifyRequest, reply: FastifyReply, identity: AuthIdentity, done: HookHandlerDoneFunction): void {
     request.mcpAuth = identity
     // Later log lines of this request (tool errors, "request completed") name the caller; the token never appears.
     request.log = reply.log = request.log.child({ identity: identity.id })
     done()
+  }
+
+  function isIdentity (identity: AuthIdentity | null | undefined): identity is AuthIdentity {
+    return identity !== null && identity !== undefined && typeof identity.id === 'string'
+  }
+
+  /** The OAuth authority's say on a token nothing else took. */
+  function askAuthority (request: FastifyRequest, reply: FastifyReply, token: string, done: HookHandlerDoneFunction): void {
+    if (authority === undefined) return refuse(request, reply, refusals.invalid())
+    if (authorizationHeaders(request) > 1) return refuse(request, reply, refusals.malformed('send one Authorization header, not several'))
+    authority.verify(token).then((verdict) => {
+      if ('identity' in verdict && !('insufficientScope' in verdict)) return admit(request, reply, verdict.identity, done)
+      if ('insufficientScope' in verdict) return refuse(request, reply, refusals.insufficientScope(verdict.insufficientScope))
+      if ('unavailable' in verdict) return refuse(request, reply, refusals.unavailable(verdict.unavailable))
+      refuse(request, reply, refusals.invalid(verdict.refused))
+    }, done)
+  }
+
+  function refuseUnparsed (request: FastifyRequest, reply: FastifyReply, refusal: Refusal): void {
+    // RFC 6750 §2.3 allows a token in the URL, OAuth 2.1 and MCP do not: say so, rather than "missing".
+    if (refusal === 'missing' && authority !== undefined && QUERY_TOKEN.test(request.url)) {
+      return refuse(request, reply, refusals.malformed('send the access token in the Authorization header, never in the URL'))
+    }
+    refuse(request, reply, refusals[refusal])
   }
 
   // With a fixed token list, a connection that repeats the header it was last admitted with is admitted again
@@ -72,21 +95,25 @@ export function createBearerAuth (auth: Exclude<AuthOption, false>, failureLogLe
   // clients' requests over one connection. (A verify function is always asked: it may change its mind.)
   const admittedHeaders = match === undefined ? undefined : new WeakMap<object, { header: string, identity: AuthIdentity }>()
 
-  // Callback style: with tokens it runs synchronously on every request; only a verify function is awaited.
+  // Callback style: with tokens it runs synchronously on every request; only a verify function and OAuth are awaited.
   return function bearerAuth (request, reply, done) {
     const header = request.headers.authorization
     const connection = request.raw.socket
     const admitted = admittedHeaders?.get(connection)
     if (admitted !== undefined && header !== undefined && sameSecret(header, admitted.header)) return admit(request, reply, admitted.identity, done)
     const parsed = parseBearer(header)
-    if ('refusal' in parsed) return refuse(request, reply, parsed.refusal)
-    if (verify === undefined) {
-      const identity = match?.(parsed.token) ?? null
-      if (identity !== null && header !== undefined) admittedHeaders?.set(connection, { header, identity })
-      return admit(request, reply, identity, done)
+    if ('refusal' in parsed) return refuseUnparsed(request, reply, parsed.refusal)
+    const matched = match?.(parsed.token) ?? null
+    if (matched !== null) {
+      if (header !== undefined) admittedHeaders?.set(connection, { header, identity: matched })
+      return admit(request, reply, matched, done)
     }
+    if (verify === undefined) return askAuthority(request, reply, parsed.token, done)
     Promise.resolve()
       .then(async () => await verify(parsed.token, request))
-      .then((identity) => { admit(request, reply, identity, done) }, done)
+      .then((identity) => {
+        if (isIdentity(identity)) admit(request, reply, identity, done)
+        else askAuthority(request, reply, parsed.token, done)
+      }, done)
   }
 }

@@ -23,6 +23,7 @@ import { InputRequired } from '../protocol/modern/input-round.js'
 import { RequestStateSigner } from '../protocol/modern/request-state.js'
 import { createListenSink, acknowledgement, readListenFilters } from './listen-sink.js'
 import type { JsonRpcId } from '../protocol/jsonrpc.js'
+import { createRuntimeDefinitions, type RuntimeDefinitions } from './runtime-definitions.js'
 
 /** Everything the server offers, independent of any transport. */
 export interface McpServerDefinition {
@@ -51,7 +52,7 @@ export interface McpServerDefinition {
  */
 export type ChangeRelay = (event: ChangeEvent) => Promise<number>
 
-export interface Dispatcher {
+export interface Dispatcher extends RuntimeDefinitions {
   readonly info: Implementation
   readonly capabilities: ServerCapabilities
   readonly tools: ToolRegistry
@@ -120,10 +121,8 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
   const resources = createResourceRegistry(definition.resources ?? [], services, timeoutMs)
   const prompts = createPromptRegistry(definition.prompts ?? [], services, timeoutMs)
 
+  // Grows when resources or prompts are first added at run time: clients that connect afterwards see them.
   const capabilities: ServerCapabilities = { tools: { listChanged: true }, logging: {} }
-  if (resources.size > 0) capabilities.resources = { subscribe: true, listChanged: true }
-  if (prompts.size > 0) capabilities.prompts = { listChanged: true }
-  if (prompts.size > 0 || resources.size > 0) capabilities.completions = {}
 
   function initialize (request: JsonRpcRequest, env: CallEnv): MaybePromise<Result> {
     const params = request.params ?? {}
@@ -172,26 +171,34 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     ['tools/list', () => tools.list()],
     ['tools/call', (request, env) => tools.call(request, env) as Result | undefined | Promise<Result | undefined>]
   ])
-  if (resources.size > 0) {
-    methods.set('resources/list', () => resources.list())
-    methods.set('resources/templates/list', () => resources.listTemplates())
-    methods.set('resources/read', async (request, env) => await resources.read(request, env) as Result | undefined)
-    methods.set('resources/subscribe', subscription(true))
-    methods.set('resources/unsubscribe', subscription(false))
-  }
-  if (prompts.size > 0) {
-    methods.set('prompts/list', () => prompts.list())
-    methods.set('prompts/get', async (request, env) => await prompts.get(request, env) as Result | undefined)
-  }
-  if (capabilities.completions !== undefined) {
+
+  /** Serves resources or prompts: their methods, their capability, and completions for both. */
+  function enable (kind: 'resources' | 'prompts'): void {
+    if (capabilities[kind] !== undefined) return
+    if (kind === 'resources') {
+      capabilities.resources = { subscribe: true, listChanged: true }
+      methods.set('resources/list', () => resources.list())
+      methods.set('resources/templates/list', () => resources.listTemplates())
+      methods.set('resources/read', async (request, env) => await resources.read(request, env) as Result | undefined)
+      methods.set('resources/subscribe', subscription(true))
+      methods.set('resources/unsubscribe', subscription(false))
+    } else {
+      capabilities.prompts = { listChanged: true }
+      methods.set('prompts/list', () => prompts.list())
+      methods.set('prompts/get', async (request, env) => await prompts.get(request, env) as Result | undefined)
+    }
+    capabilities.completions = {}
     methods.set('completion/complete', async (request) => await complete(request, prompts, resources))
   }
+  if (resources.size > 0) enable('resources')
+  if (prompts.size > 0) enable('prompts')
 
   const handleModern = createModernDispatch({
     info: definition.info,
     instructions: definition.instructions,
     capabilities,
-    // The 2026 dispatch refuses the methods that revision removed (its REMOVED_METHODS) before looking here.
+    // Shared, not copied: methods enabled at run time are served in both eras. The 2026 dispatch refuses the
+    // methods that revision removed (its REMOVED_METHODS) before looking here.
     methods,
     signer: new RequestStateSigner(definition.requestStateSecret)
   })
@@ -248,7 +255,12 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     return { acknowledgement: acknowledgement(id, filters), close: hub.add(createListenSink(id, filters, send)) }
   }
 
+  // Like notifyListChanged, a change is relayed to other replicas' clients too (in cluster mode each replica makes
+  // its own changes: definitions live in the process).
+  const runtime = createRuntimeDefinitions({ tools, resources, prompts, enable, listChanged: (kind) => { void notify({ kind: 'list-changed', list: kind }) } })
+
   return {
+    ...runtime,
     info: definition.info,
     capabilities,
     tools,

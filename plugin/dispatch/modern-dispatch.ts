@@ -13,20 +13,24 @@ export type MethodHandler = (request: JsonRpcRequest, env: CallEnv) => Result | 
 export interface ModernDispatchOptions {
   info: Implementation
   instructions: string | undefined
-  /** The 2025-era capabilities; the 2026 ones are derived from them. */
+  /** The 2025-era capabilities (they grow when resources or prompts are first added); the 2026 ones derive from them. */
   capabilities: ServerCapabilities
-  /** The 2025 era's methods; those the 2026 revision removed are refused before a lookup. */
+  /** The 2025 era's methods, live; those the 2026 revision removed are refused before a lookup. */
   methods: ReadonlyMap<string, MethodHandler>
   signer: RequestStateSigner
 }
 
-/** Methods whose results a client may cache, and for how long (lists are fixed at registration). */
+/**
+ * Methods whose results a client may cache, and for how long. Lists (and the capabilities in server/discover)
+ * can change at any moment (`fastify.mcp.addTool()` and the like), so none is fresh for longer than its answer:
+ * clients that want to know when to fetch again listen for list-changed notifications.
+ */
 const CACHE_HINTS: Record<string, { ttlMs: number, cacheScope: 'public' | 'private' }> = {
-  'server/discover': { ttlMs: 60_000, cacheScope: 'public' },
-  'tools/list': { ttlMs: 60_000, cacheScope: 'public' },
-  'prompts/list': { ttlMs: 60_000, cacheScope: 'public' },
-  'resources/list': { ttlMs: 60_000, cacheScope: 'public' },
-  'resources/templates/list': { ttlMs: 60_000, cacheScope: 'public' },
+  'server/discover': { ttlMs: 0, cacheScope: 'public' },
+  'tools/list': { ttlMs: 0, cacheScope: 'public' },
+  'prompts/list': { ttlMs: 0, cacheScope: 'public' },
+  'resources/list': { ttlMs: 0, cacheScope: 'public' },
+  'resources/templates/list': { ttlMs: 0, cacheScope: 'public' },
   'resources/read': { ttlMs: 0, cacheScope: 'private' }
 }
 
@@ -51,13 +55,12 @@ function modernCapabilities (legacy: ServerCapabilities): ServerCapabilities {
 export function createModernDispatch (options: ModernDispatchOptions): (request: JsonRpcRequest, env: CallEnv) => Promise<JsonRpcResponse | undefined> {
   const { info, signer } = options
   const serverMeta = { [META.serverInfo]: info }
-  const capabilities = modernCapabilities(options.capabilities)
-  const methods = new Map(options.methods)
-  methods.set('server/discover', () => {
-    const result: Result = { supportedVersions: [...MODERN_PROTOCOL_VERSIONS], capabilities }
+  const methods = options.methods
+  const discover: MethodHandler = () => {
+    const result: Result = { supportedVersions: [...MODERN_PROTOCOL_VERSIONS], capabilities: modernCapabilities(options.capabilities) }
     if (options.instructions !== undefined) result.instructions = options.instructions
     return result
-  })
+  }
 
   function complete (request: JsonRpcRequest, result: Result): JsonRpcResponse {
     const meta = typeof result._meta === 'object' && result._meta !== null ? { ...result._meta, ...serverMeta } : serverMeta
@@ -67,7 +70,7 @@ export function createModernDispatch (options: ModernDispatchOptions): (request:
   return async function handleModern (request, env) {
     const envelope = checkEnvelope(request)
     if ('jsonrpc' in envelope) return envelope
-    const method = REMOVED_METHODS.has(request.method) ? undefined : methods.get(request.method)
+    const method = request.method === 'server/discover' ? discover : REMOVED_METHODS.has(request.method) ? undefined : methods.get(request.method)
     if (method === undefined) {
       const why = REMOVED_METHODS.has(request.method) ? ' (removed in 2026-07-28)' : ''
       return failure(request.id, ErrorCode.MethodNotFound, `Method not found: ${quoteValue(request.method)}${why}`)

@@ -17,6 +17,12 @@ export interface PromptDefinition<Args extends TSchema = TObject> {
   arguments?: Args
   /** Suggestions per argument (`completion/complete`). */
   complete?: Partial<Record<keyof Static<Args> & string, Completer>>
+  /**
+   * Scopes a caller's access token must grant (OAuth, or a verify function whose identity has `scopes`); without
+   * them the request gets 403 `insufficient_scope` and the client can authorize again (docs/oauth.md). Static
+   * tokens are not restricted.
+   */
+  scopes?: readonly string[]
   handler: (args: Static<Args>, ctx: HandlerContext) => PromptReturn | Promise<PromptReturn>
 }
 

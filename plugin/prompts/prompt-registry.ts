@@ -17,6 +17,10 @@ interface PromptEntry {
 export interface PromptRegistry {
   readonly size: number
   list: () => { prompts: Prompt[] }
+  /** Adds a prompt at run time; an invalid definition or a taken name throws McpConfigError. */
+  add: (prompt: AnyPrompt) => void
+  /** Removes a prompt by name; false if there was none. */
+  remove: (name: string) => boolean
   /** Handles `prompts/get`; an unknown prompt or bad arguments are JSON-RPC error -32602. */
   get: (request: JsonRpcRequest, env: CallEnv) => Promise<GetPromptResult | undefined>
   completer: (prompt: string, argument: string) => Completer | undefined
@@ -56,7 +60,9 @@ export function normalizePromptReturn (value: PromptReturn, description: string 
 
 export function createPromptRegistry (prompts: readonly AnyPrompt[], services: ServerServices, timeoutMs?: number): PromptRegistry {
   const entries = new Map<string, PromptEntry>()
-  for (const prompt of prompts) {
+  let listResult: { prompts: Prompt[] } | undefined
+
+  function add (prompt: AnyPrompt): void {
     if (typeof prompt?.name !== 'string' || prompt.name === '') throw configErrors.invalidDefinition('prompt', String(prompt?.name), '"name" must be a non-empty string')
     if (typeof prompt.handler !== 'function') throw configErrors.invalidDefinition('prompt', prompt.name, '"handler" must be a function')
     if (prompt.arguments !== undefined && !isObjectSchema(prompt.arguments)) {
@@ -68,8 +74,16 @@ export function createPromptRegistry (prompts: readonly AnyPrompt[], services: S
       descriptor: describe(prompt),
       args: prompt.arguments === undefined ? undefined : compileSchema(prompt.arguments)
     })
+    listResult = undefined
   }
-  const listResult = { prompts: [...entries.values()].map((entry) => entry.descriptor) }
+
+  function remove (name: string): boolean {
+    if (!entries.delete(name)) return false
+    listResult = undefined
+    return true
+  }
+
+  for (const prompt of prompts) add(prompt)
 
   async function get (request: JsonRpcRequest, env: CallEnv): Promise<GetPromptResult | undefined> {
     const name = request.params?.name
@@ -98,8 +112,10 @@ export function createPromptRegistry (prompts: readonly AnyPrompt[], services: S
   }
 
   return {
-    size: entries.size,
-    list: () => listResult,
+    get size () { return entries.size },
+    list: () => (listResult ??= { prompts: [...entries.values()].map((entry) => entry.descriptor) }),
+    add,
+    remove,
     get,
     completer: (prompt, argument) => (entries.get(prompt)?.definition.complete as Record<string, Completer> | undefined)?.[argument],
     has: (prompt) => entries.has(prompt)

@@ -5,6 +5,16 @@ import type { AuthIdentity, TransportName } from './identity.js'
 import type { ClientSession } from './client-session.js'
 import type { Logger } from './logger.js'
 
+/**
+ * The HTTP request that carried a message, for the route bridge (allow-listed headers, the client's address). Not
+ * part of the handler context: handlers never see request headers, and so never a token.
+ */
+export interface HttpOrigin {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  /** The client's address, as Fastify's `request.ip` gives it (its `trustProxy` setting included); undefined once the connection is gone. */
+  readonly ip: string | undefined
+}
+
 /** What a transport tells the dispatcher about one incoming message. */
 export interface CallEnv {
   transport: TransportName
@@ -26,4 +36,6 @@ export interface CallEnv {
   logLevel?: LoggingLevel
   /** 2026 era: the answers this round of a multi-round-trip request carries, and the questions still open. */
   inputRound?: InputRound
+  /** The HTTP request behind the message; absent on stdio. */
+  http?: HttpOrigin
 }

@@ -1,6 +1,17 @@
 import type { JsonRpcId, JsonRpcMessage } from './jsonrpc.js'
 import type { ClientCapabilities, Implementation, LoggingLevel } from './spec.js'
 import type { AuthIdentity } from './identity.js'
+import { ErrorCode, JsonRpcError } from './jsonrpc.js'
+
+/** The refusal of one `resources/subscribe` too many: the caller must unsubscribe from something first. */
+export function tooManySubscriptions (limit: number): JsonRpcError {
+  return new JsonRpcError(ErrorCode.ServerError,
+    `Too many subscriptions: this session already holds ${limit}, the limit per session; unsubscribe from a resource first`,
+    { reason: TOO_MANY_SUBSCRIPTIONS, limit })
+}
+
+/** The `data.reason` of that refusal, so that an HTTP transport can answer it with 429. */
+export const TOO_MANY_SUBSCRIPTIONS = 'too-many-subscriptions'
 
 /** What `initialize` tells the server about the client. */
 export interface ClientHello {
@@ -52,7 +63,8 @@ export class LocalClientSession implements ClientSession {
   constructor (
     readonly id: string | undefined,
     readonly owner: AuthIdentity | undefined,
-    readonly send: ((message: JsonRpcMessage) => void) | undefined
+    readonly send: ((message: JsonRpcMessage) => void) | undefined,
+    private readonly maxSubscriptions = Number.POSITIVE_INFINITY
   ) {}
 
   initialized (hello: ClientHello): void {
@@ -62,7 +74,10 @@ export class LocalClientSession implements ClientSession {
   }
 
   setLogLevel (level: LoggingLevel): void { this.logLevel = level }
-  subscribe (uri: string): void { this.subscriptions.add(uri) }
+  subscribe (uri: string): void {
+    if (!this.subscriptions.has(uri) && this.subscriptions.size >= this.maxSubscriptions) throw tooManySubscriptions(this.maxSubscriptions)
+    this.subscriptions.add(uri)
+  }
   unsubscribe (uri: string): void { this.subscriptions.delete(uri) }
 
   /** Stops every request of this session still running here. */

@@ -4,7 +4,7 @@ import type {
   ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, Implementation, LoggingLevel
 } from './spec.js'
 import type { Logger } from './logger.js'
-import type { CallEnv } from './call-env.js'
+import type { CallEnv, HttpOrigin } from './call-env.js'
 import type { InputRequests, InputResponses } from './input-requests.js'
 import { passesLevel } from './logging-levels.js'
 import type { ListKind } from './spec.js'
@@ -136,6 +136,11 @@ class CallContext implements HandlerContext {
   notifyListChanged (kind: ListKind): void { this.services.notifyListChanged(kind) }
   notifyResourceUpdated (uri: string): void { this.services.notifyResourceUpdated(uri) }
 
+  /** For `httpOriginOf` only: a static member reads the private env without putting it on the handler's object. */
+  static originOf (ctx: CallContext): HttpOrigin | undefined {
+    return ctx.env.http
+  }
+
   private async askOne (method: string, params: Record<string, unknown>, key: string | undefined): Promise<Record<string, unknown>> {
     const name = key ?? `${method}#${++this.inputCount}`
     const answers = await this.services.ask(this.env, this.request, this.signal, { [name]: { method, params } })
@@ -145,4 +150,9 @@ class CallContext implements HandlerContext {
 
 export function createHandlerContext (env: CallEnv, request: JsonRpcRequest, source: SignalSource, services: ServerServices): HandlerContext {
   return new CallContext(env, request, source, services)
+}
+
+/** The HTTP request behind a call (for the route bridge); undefined on stdio and for contexts made elsewhere. */
+export function httpOriginOf (ctx: HandlerContext): HttpOrigin | undefined {
+  return ctx instanceof CallContext ? CallContext.originOf(ctx) : undefined
 }

@@ -2,7 +2,12 @@
 export interface AuthIdentity {
   /** Stable name of the caller: shown in logs, compared to bind sessions. Never a secret. */
   id: string
-  /** Anything else the verifier wants handlers to see (scopes, tenant, ...). */
+  /**
+   * Scopes the caller holds (OAuth identities always have them; a verify function may set them): checked against
+   * the `scopes` of tools, resources and prompts. An identity without them is not restricted by scopes.
+   */
+  scopes?: readonly string[]
+  /** Anything else the verifier wants handlers to see (tenant, claims, ...). */
   [key: string]: unknown
 }
 

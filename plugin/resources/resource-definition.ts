@@ -22,6 +22,12 @@ interface ResourceMetadata {
   /** Default MIME type of the contents. */
   mimeType?: string
   annotations?: Annotations
+  /**
+   * Scopes a caller's access token must grant (OAuth, or a verify function whose identity has `scopes`); without
+   * them the request gets 403 `insufficient_scope` and the client can authorize again (docs/oauth.md). Static
+   * tokens are not restricted.
+   */
+  scopes?: readonly string[]
 }
 
 /** A resource with a fixed URI. */

@@ -26,6 +26,10 @@ export interface ResourceRegistry {
   readonly size: number
   list: () => { resources: Resource[] }
   listTemplates: () => { resourceTemplates: ResourceTemplate[] }
+  /** Adds a resource or template at run time; an invalid definition or a taken URI throws McpConfigError. */
+  add: (resource: AnyResource) => void
+  /** Removes the resource with this URI, or the template with this URI template; false if there was none. */
+  remove: (uriOrTemplate: string) => boolean
   /** Handles `resources/read`; an unknown URI is JSON-RPC error -32002. */
   read: (request: JsonRpcRequest, env: CallEnv) => Promise<ReadResourceResult | undefined>
   /** The completer of a template variable, looked up by the template string. */
@@ -61,6 +65,7 @@ export function normalizeResourceReturn (uri: string, mimeType: string | undefin
 }
 
 function check (resource: AnyResource): void {
+  if (typeof resource !== 'object' || resource === null) throw configErrors.invalidDefinition('resource', String(resource), 'a resource must be an object')
   const label = isTemplate(resource) ? resource.uriTemplate : (resource as { uri?: unknown }).uri
   if (typeof resource.name !== 'string' || resource.name === '') {
     throw configErrors.invalidDefinition('resource', String(label), '"name" must be a non-empty string')
@@ -83,21 +88,44 @@ function compileTemplate (name: string, uriTemplate: string): CompiledTemplate {
 export function createResourceRegistry (resources: readonly AnyResource[], services: ServerServices, timeoutMs?: number): ResourceRegistry {
   const fixed = new Map<string, StaticResourceDefinition>()
   const templates = new Map<string, TemplateEntry>()
-  for (const resource of resources) {
+  let listResult: { resources: Resource[] } | undefined
+  let templatesResult: { resourceTemplates: ResourceTemplate[] } | undefined
+
+  function add (resource: AnyResource): void {
     check(resource)
     if (isTemplate(resource)) {
       if (templates.has(resource.uriTemplate)) throw configErrors.duplicateDefinition('resource template', resource.uriTemplate)
       templates.set(resource.uriTemplate, { definition: resource, compiled: compileTemplate(resource.name, resource.uriTemplate) })
+      templatesResult = undefined
     } else {
       if (fixed.has(resource.uri)) throw configErrors.duplicateDefinition('resource', resource.uri)
       fixed.set(resource.uri, resource)
+      listResult = undefined
     }
   }
-  const listResult = {
-    resources: [...fixed.values()].map((r) => metadata<Resource>(r, r.size === undefined ? { uri: r.uri } as Resource : { uri: r.uri, size: r.size } as Resource))
+
+  function remove (uriOrTemplate: string): boolean {
+    if (fixed.delete(uriOrTemplate)) {
+      listResult = undefined
+      return true
+    }
+    if (!templates.delete(uriOrTemplate)) return false
+    templatesResult = undefined
+    return true
   }
-  const templatesResult = {
-    resourceTemplates: [...templates.values()].map(({ definition }) => metadata<ResourceTemplate>(definition, { uriTemplate: definition.uriTemplate } as ResourceTemplate))
+
+  for (const resource of resources) add(resource)
+
+  function list (): { resources: Resource[] } {
+    return (listResult ??= {
+      resources: [...fixed.values()].map((r) => metadata<Resource>(r, r.size === undefined ? { uri: r.uri } as Resource : { uri: r.uri, size: r.size } as Resource))
+    })
+  }
+
+  function listTemplates (): { resourceTemplates: ResourceTemplate[] } {
+    return (templatesResult ??= {
+      resourceTemplates: [...templates.values()].map(({ definition }) => metadata<ResourceTemplate>(definition, { uriTemplate: definition.uriTemplate } as ResourceTemplate))
+    })
   }
 
   function resolve (uri: string): { mimeType: string | undefined, run: (ctx: Parameters<StaticResourceDefinition['handler']>[1]) => ResourceReturn | Promise<ResourceReturn> } | undefined {
@@ -135,9 +163,11 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
   }
 
   return {
-    size: fixed.size + templates.size,
-    list: () => listResult,
-    listTemplates: () => templatesResult,
+    get size () { return fixed.size + templates.size },
+    list,
+    listTemplates,
+    add,
+    remove,
     read,
     completer: (uriTemplate, variable) =>
       (templates.get(uriTemplate)?.definition.complete as Record<string, Completer> | undefined)?.[variable],

@@ -1,24 +1,28 @@
-import type { AuthIdentity } from '../protocol/identity.js'
+/** Counts the sessions held against a quota key in one kind of store (SSE, stateful, listen streams). */
+export type QuotaCounter = (quotaKey: string) => number | Promise<number>
 
-/** Counts the sessions an identity holds in one kind of store (SSE, stateful), across the cluster if it is one. */
-export type OwnedCounter = (ownerId: string) => number | Promise<number>
-
-/** The optional cap on the sessions one caller identity holds, counted across every session store. */
+/**
+ * The cap on the sessions one caller holds, counted across every kind of session (and across the cluster). A
+ * caller is its identity, or its client address when auth is off: its quota key.
+ */
 export interface IdentityCap {
-  /** Sessions per identity at most; undefined for no cap. */
-  readonly limit: number | undefined
-  /** True when `owner` already holds `limit` sessions. Callers without an identity (auth off) are never capped. */
-  reached: (owner: AuthIdentity | null | undefined) => Promise<boolean>
+  readonly limit: number
+  /** True when `quotaKey` already holds `limit` sessions. */
+  reached: (quotaKey: string) => Promise<boolean>
 }
 
-export function createIdentityCap (limit: number | undefined, counters: ReadonlyArray<OwnedCounter | undefined>): IdentityCap {
+export function createIdentityCap (limit: number, counters: ReadonlyArray<QuotaCounter | undefined>): IdentityCap {
   const counted = counters.filter((counter) => counter !== undefined)
   return {
     limit,
-    async reached (owner) {
-      if (limit === undefined || owner === null || owner === undefined) return false
-      const held = await Promise.all(counted.map(async (count) => await count(owner.id)))
+    async reached (quotaKey) {
+      const held = await Promise.all(counted.map(async (count) => await count(quotaKey)))
       return held.reduce((sum, count) => sum + count, 0) >= limit
     }
   }
+}
+
+/** Whom a request's new session counts against: its identity, or its client address when auth is off. */
+export function quotaKeyOf (identity: { id: string } | null | undefined, address: string): string {
+  return identity === null || identity === undefined ? `address:${address}` : `identity:${identity.id}`
 }

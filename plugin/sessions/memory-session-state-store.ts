@@ -135,7 +135,12 @@ export function createMemorySessionStateStore (options: MemorySessionStateOption
       const session = sessions.get(id)
       if (session !== undefined) session.lastActivity = Date.now()
     },
-    async subscribe (id, uri) { mustGet(id).subscriptions.add(uri) },
+    async subscribe (id, uri, max) {
+      const { subscriptions } = mustGet(id)
+      if (!subscriptions.has(uri) && subscriptions.size >= max) return false
+      subscriptions.add(uri)
+      return true
+    },
     async unsubscribe (id, uri) { mustGet(id).subscriptions.delete(uri) },
     async audience (uri) {
       if (uri === undefined) return [...sessions.keys()]
@@ -143,10 +148,23 @@ export function createMemorySessionStateStore (options: MemorySessionStateOption
     },
     end: async (id, reason) => end(id, reason),
     count: async () => sessions.size,
-    async countOwnedBy (ownerId) {
+    async countHeldBy (quotaKey) {
       let held = 0
-      for (const session of sessions.values()) if (session.state.ownerId === ownerId) held++
+      for (const session of sessions.values()) if (session.state.quotaKey === quotaKey) held++
       return held
+    },
+    async evictIdle (quotaKey, idleForMs) {
+      const cutoff = Date.now() - idleForMs
+      let oldest: [string, MemorySession] | undefined
+      for (const entry of sessions) {
+        const session = entry[1]
+        if (session.state.quotaKey !== quotaKey || session.lastActivity > cutoff) continue
+        if (session.running.size > 0 || session.standaloneHolder !== undefined) continue
+        if (oldest === undefined || session.lastActivity < oldest[1].lastActivity) oldest = entry
+      }
+      if (oldest === undefined) return undefined
+      end(oldest[0], 'evicted')
+      return oldest[0]
     },
     onEnd (listener) { endListeners.push(listener) },
 

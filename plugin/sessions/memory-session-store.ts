@@ -21,8 +21,7 @@ export function createMemorySessionStore<S extends StoredSession> (options: Memo
   let sweeper: NodeJS.Timeout | undefined
 
   function count (session: S, delta: 1 | -1): void {
-    const ownerId = session.owner?.id
-    if (ownerId === undefined) return
+    const ownerId = session.quotaKey
     const next = (owned.get(ownerId) ?? 0) + delta
     if (next > 0) owned.set(ownerId, next)
     else owned.delete(ownerId)
@@ -71,7 +70,7 @@ export function createMemorySessionStore<S extends StoredSession> (options: Memo
       startSweeper()
       return true
     },
-    countOwnedBy: (ownerId) => owned.get(ownerId) ?? 0,
+    countHeldBy: (quotaKey) => owned.get(quotaKey) ?? 0,
     get (id, owner) {
       const session = sessions.get(id)
       return session !== undefined && sameOwner(session.owner, owner) ? session : undefined

@@ -22,13 +22,22 @@ local function refresh(hash, log, sessions, id, ttl)
   redis.call('PEXPIRE', log, ttl)
   redis.call('ZADD', sessions, 'XX', now_ms() + ttl, id)
 end
+-- Deletes a session and its index entries; 1 when anything of it was still there.
+local function end_session(hash, log, sessions, quota, id, subscribers_prefix)
+  local removed = redis.call('ZREM', sessions, id) + redis.call('ZREM', quota, id)
+  for _, field in ipairs(redis.call('HKEYS', hash)) do
+    if string.sub(field, 1, 4) == 'sub:' then redis.call('SREM', subscribers_prefix .. string.sub(field, 5), id) end
+  end
+  if redis.call('DEL', hash, log) > 0 or removed > 0 then return 1 end
+  return 0
+end
 `
 
 function script (keys: number, body: string): RedisScript {
   return { keys, lua: PRELUDE + body }
 }
 
-/** KEYS: hash, log, sessions, owner set ('' when no owner). ARGV: id, state JSON, ttl, maxSessions. → 1 created, 0 full. */
+/** KEYS: hash, log, sessions, quota set. ARGV: id, state JSON, ttl, maxSessions. → 1 created, 0 full. */
 export const CREATE = script(4, `
 local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
@@ -37,20 +46,18 @@ local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'seq', 0, 'streams', 0)
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
-if KEYS[4] ~= '' then
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-  redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])
-end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])
 return 1
 `)
 
-/** KEYS: hash, log, sessions, owner set ('' when none). ARGV: id, ttl. → the state JSON, or nil. Counts as activity. */
-export const LOAD = script(4, `
+/** KEYS: hash, log, sessions. ARGV: id, ttl, quota-set key prefix. → the state JSON, or nil. Counts as activity. */
+export const LOAD = script(3, `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return nil end
 local ttl = tonumber(ARGV[2])
 refresh(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ttl)
-if KEYS[4] ~= '' then redis.call('ZADD', KEYS[4], 'XX', now_ms() + ttl, ARGV[1]) end
+redis.call('ZADD', ARGV[3] .. cjson.decode(state).quotaKey, 'XX', now_ms() + ttl, ARGV[1])
 return state
 `)
 
@@ -71,33 +78,60 @@ redis.call('HSET', KEYS[1], 'state', cjson.encode(merged))
 return 1
 `)
 
-/** KEYS: hash, subscribers set of the URI. ARGV: id, field ('sub:' .. uri), 1 to subscribe or 0 to unsubscribe. */
+/**
+ * KEYS: hash, subscribers set of the URI. ARGV: id, field ('sub:' .. uri), 1 to subscribe or 0 to unsubscribe, max.
+ * → 1, 0 when the session is gone, -1 when it already holds max other subscriptions.
+ */
 export const SUBSCRIPTION = script(2, `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[3] == '1' then
-  redis.call('HSET', KEYS[1], ARGV[2], 1)
+  if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then
+    if redis.call('HINCRBY', KEYS[1], 'subs', 1) > tonumber(ARGV[4]) then
+      redis.call('HINCRBY', KEYS[1], 'subs', -1)
+      return -1
+    end
+    redis.call('HSET', KEYS[1], ARGV[2], 1)
+  end
   redis.call('SADD', KEYS[2], ARGV[1])
-else
-  redis.call('HDEL', KEYS[1], ARGV[2])
+elseif redis.call('HDEL', KEYS[1], ARGV[2]) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'subs', -1)
   redis.call('SREM', KEYS[2], ARGV[1])
 end
 return 1
 `)
 
 /**
- * KEYS: hash, log, sessions, owner set ('' when none). ARGV: id, subscribers-set key prefix.
+ * KEYS: hash, log, sessions, quota set. ARGV: id, subscribers-set key prefix.
  * Deletes the session and its index entries. → 1 when it existed (or was still indexed), 0 otherwise.
  */
 export const END = script(4, `
-local removed = redis.call('ZREM', KEYS[3], ARGV[1])
-if KEYS[4] ~= '' then redis.call('ZREM', KEYS[4], ARGV[1]) end
-local fields = redis.call('HKEYS', KEYS[1])
-for _, field in ipairs(fields) do
-  if string.sub(field, 1, 4) == 'sub:' then redis.call('SREM', ARGV[2] .. string.sub(field, 5), ARGV[1]) end
+return end_session(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2])
+`)
+
+/**
+ * KEYS: quota set, sessions. ARGV: ttl, idle-for ms, session hash prefix, heartbeat key prefix, subscribers prefix.
+ * Ends the least recently used session of the quota set idle for at least idle-for ms, with no stream running and
+ * no live holder of its GET stream. → its id, or false.
+ */
+export const EVICT_IDLE = script(2, `
+local latest = now_ms() + tonumber(ARGV[1]) - tonumber(ARGV[2])
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', latest)) do
+  local hash = ARGV[3] .. id
+  local busy = false
+  for _, field in ipairs(redis.call('HKEYS', hash)) do
+    if string.sub(field, 1, 4) == 'run:' then busy = true end
+  end
+  local holder = redis.call('HGET', hash, 'holder')
+  if holder then
+    local replica = string.match(holder, '^([^/]+)/')
+    if replica and redis.call('EXISTS', ARGV[4] .. replica) == 1 then busy = true end
+  end
+  if not busy and redis.call('EXISTS', hash) == 1 then
+    end_session(hash, hash .. ':log', KEYS[2], KEYS[1], id, ARGV[5])
+    return id
+  end
 end
-local existed = redis.call('DEL', KEYS[1], KEYS[2])
-if existed > 0 or removed > 0 then return 1 end
-return 0
+return false
 `)
 
 /** KEYS: hash. ARGV: replica, request id JSON. → the new stream's number, or 0 when the session is gone. */

@@ -45,17 +45,20 @@ export async function createRedisSessionStateStore (redis: RedisConnection, opti
   const endListeners: Array<(id: string, reason: SessionEndReason) => void> = []
   let size = 0
 
-  const hash = (id: string): string => keys.key('s', id)
-  const log = (id: string): string => keys.key('s', id, 'log')
+  const hashPrefix = keys.key('s', '')
+  const hash = (id: string): string => hashPrefix + id
+  const log = (id: string): string => `${hashPrefix}${id}:log`
   const channel = (id: string): string => keys.channel('s', id)
-  const ownerSet = (ownerId: string | null): string => ownerId === null ? '' : keys.key('owner', 'http', ownerId)
+  // Quota keys and session ids go into key names as they are (the scripts build the same names).
+  const quotaPrefix = keys.key('quota', 'http', '')
+  const quotaSet = (quotaKey: string): string => quotaPrefix + quotaKey
   const ttl = String(idleTimeoutMs)
 
   const run = scriptRunner(commands)
 
-  async function ownerOf (id: string): Promise<string | null | undefined> {
+  async function quotaKeyOf (id: string): Promise<string | undefined> {
     const state = await commands.hget(hash(id), 'state')
-    return state === null ? undefined : (JSON.parse(state) as SessionState).ownerId
+    return state === null ? undefined : (JSON.parse(state) as SessionState).quotaKey
   }
 
   function announceEnd (id: string, reason: SessionEndReason): void {
@@ -69,8 +72,8 @@ export async function createRedisSessionStateStore (redis: RedisConnection, opti
   }
 
   async function end (id: string, reason: SessionEndReason): Promise<boolean> {
-    const owner = await ownerOf(id)
-    const ended = await run(scripts.END, [hash(id), log(id), sessionsKey, ownerSet(owner ?? null)], [id, subscribersPrefix]) === 1
+    const quotaKey = await quotaKeyOf(id)
+    const ended = await run(scripts.END, [hash(id), log(id), sessionsKey, quotaKey === undefined ? '' : quotaSet(quotaKey)], [id, subscribersPrefix]) === 1
     if (ended) await redis.publish(endedChannel, JSON.stringify({ id, reason }))
     return ended
   }
@@ -107,12 +110,12 @@ export async function createRedisSessionStateStore (redis: RedisConnection, opti
     maxSessions,
     idleTimeoutMs,
     async create (state) {
-      const created = await run(scripts.CREATE, [hash(state.id), log(state.id), sessionsKey, ownerSet(state.ownerId)], [state.id, JSON.stringify(state), ttl, maxSessions]) === 1
+      const created = await run(scripts.CREATE, [hash(state.id), log(state.id), sessionsKey, quotaSet(state.quotaKey)], [state.id, JSON.stringify(state), ttl, maxSessions]) === 1
       if (created) size++
       return created
     },
     async load (id, ownerId) {
-      const text = await run(scripts.LOAD, [hash(id), log(id), sessionsKey, ownerSet(ownerId)], [id, ttl]) as string | null
+      const text = await run(scripts.LOAD, [hash(id), log(id), sessionsKey], [id, ttl, quotaPrefix]) as string | null
       if (text === null) return undefined
       const state = JSON.parse(text) as SessionState
       return state.ownerId === ownerId ? state : undefined
@@ -123,11 +126,11 @@ export async function createRedisSessionStateStore (redis: RedisConnection, opti
     async touch (id) {
       await run(scripts.TOUCH, [hash(id), log(id), sessionsKey], [id, ttl])
     },
-    async subscribe (id, uri) {
-      present(id, await run(scripts.SUBSCRIPTION, [hash(id), subscribersPrefix + uri], [id, `sub:${uri}`, 1]), 0)
+    async subscribe (id, uri, max) {
+      return present(id, await run(scripts.SUBSCRIPTION, [hash(id), subscribersPrefix + uri], [id, `sub:${uri}`, 1, max]), 0) === 1
     },
     async unsubscribe (id, uri) {
-      present(id, await run(scripts.SUBSCRIPTION, [hash(id), subscribersPrefix + uri], [id, `sub:${uri}`, 0]), 0)
+      present(id, await run(scripts.SUBSCRIPTION, [hash(id), subscribersPrefix + uri], [id, `sub:${uri}`, 0, 0]), 0)
     },
     async audience (uri) {
       if (uri === undefined) return await commands.zrangebyscore(sessionsKey, await redisNow(commands), '+inf')
@@ -144,8 +147,14 @@ export async function createRedisSessionStateStore (redis: RedisConnection, opti
       size = await commands.zcount(sessionsKey, await redisNow(commands), '+inf')
       return size
     },
-    async countOwnedBy (ownerId) {
-      return await commands.zcount(ownerSet(ownerId), await redisNow(commands), '+inf')
+    async countHeldBy (quotaKey) {
+      return await commands.zcount(quotaSet(quotaKey), await redisNow(commands), '+inf')
+    },
+    async evictIdle (quotaKey, idleForMs) {
+      const id = await run(scripts.EVICT_IDLE, [quotaSet(quotaKey), sessionsKey], [ttl, idleForMs, hashPrefix, heartbeatPrefix, subscribersPrefix]) as string | null
+      if (id === null) return undefined
+      await redis.publish(endedChannel, JSON.stringify({ id, reason: 'evicted' }))
+      return id
     },
     onEnd (listener) { endListeners.push(listener) },
 

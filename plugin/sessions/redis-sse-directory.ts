@@ -17,20 +17,20 @@ export function createRedisSseDirectory (redis: RedisConnection, replica: string
   const { keys, commands } = redis
   const allKey = keys.key('sessions', 'sse')
   const entryKey = (id: string): string => keys.key('sse', id)
-  const ownerKey = (ownerId: string): string => keys.key('owner', 'sse', ownerId)
-  /** The streams this replica holds, with their owners. */
-  const held = new Map<string, string | null>()
+  const quotaSet = (quotaKey: string): string => keys.key('quota', 'sse', quotaKey)
+  /** The streams this replica holds, with their owners and quota keys. */
+  const held = new Map<string, { ownerId: string | null, quotaKey: string }>()
   let size = 0
 
-  async function write (entries: Array<[string, string | null]>): Promise<void> {
+  async function write (entries: Array<[string, { ownerId: string | null, quotaKey: string }]>): Promise<void> {
     if (entries.length === 0) return
     const expiry = await redisNow(commands) + livenessMs
     const batch = commands.multi()
-    for (const [id, ownerId] of entries) {
+    for (const [id, { ownerId, quotaKey }] of entries) {
       batch.hset(entryKey(id), 'replica', replica, 'owner', ownerId ?? '')
       batch.pexpire(entryKey(id), livenessMs)
       batch.zadd(allKey, expiry, id)
-      if (ownerId !== null) batch.zadd(ownerKey(ownerId), expiry, id)
+      batch.zadd(quotaSet(quotaKey), expiry, id)
     }
     await batch.exec()
   }
@@ -40,10 +40,11 @@ export function createRedisSseDirectory (redis: RedisConnection, replica: string
   }
 
   return {
-    async announce (id, ownerId) {
-      held.set(id, ownerId)
+    async announce (id, ownerId, quotaKey) {
+      const entry = { ownerId, quotaKey }
+      held.set(id, entry)
       try {
-        await write([[id, ownerId]])
+        await write([[id, entry]])
       } catch (error) {
         held.delete(id)
         throw error
@@ -54,13 +55,13 @@ export function createRedisSseDirectory (redis: RedisConnection, replica: string
       return location === null ? undefined : { replica: location, ownerId: owner === '' || owner === null ? null : owner }
     },
     async forget (id) {
-      const ownerId = held.get(id)
+      const entry = held.get(id)
       held.delete(id)
       const batch = commands.multi().del(entryKey(id)).zrem(allKey, id)
-      if (ownerId !== undefined && ownerId !== null) batch.zrem(ownerKey(ownerId), id)
+      if (entry !== undefined) batch.zrem(quotaSet(entry.quotaKey), id)
       await batch.exec()
     },
-    countOwnedBy: async (ownerId) => await countLive(ownerKey(ownerId)),
+    countHeldBy: async (quotaKey) => await countLive(quotaSet(quotaKey)),
     count: async () => (size = await countLive(allKey)),
     get size () { return size },
     async refresh () {

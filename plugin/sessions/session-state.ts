@@ -9,15 +9,18 @@ export interface SessionState {
   readonly id: string
   /** The identity that started the session (its id, never a token); null when auth is off. */
   readonly ownerId: string | null
+  /** Whom the session counts against for `maxSessionsPerIdentity`: the owner, or the client address without auth. */
+  readonly quotaKey: string
   protocolVersion?: string
   clientInfo?: Implementation
   clientCapabilities?: ClientCapabilities
   logLevel?: LoggingLevel
 }
 
-export type SessionStatePatch = Partial<Omit<SessionState, 'id' | 'ownerId'>>
+export type SessionStatePatch = Partial<Omit<SessionState, 'id' | 'ownerId' | 'quotaKey'>>
 
-export type SessionEndReason = 'idle' | 'deleted' | 'shutdown'
+/** Why a session ended: its idle timeout, DELETE, the process stopping, or a newer session of a capped caller. */
+export type SessionEndReason = 'idle' | 'deleted' | 'shutdown' | 'evicted'
 
 /** The standalone GET stream's id; the answers to POSTs are numbered from 1. */
 export const STANDALONE_STREAM = '0'
@@ -67,7 +70,8 @@ export interface SessionStateStore {
   update: (id: string, patch: SessionStatePatch) => Promise<void>
   /** Records activity (a message in or out) so the idle timeout starts again. */
   touch: (id: string) => Promise<void>
-  subscribe: (id: string, uri: string) => Promise<void>
+  /** Subscribes the session to `uri`, unless it already holds `max` other subscriptions: then false. */
+  subscribe: (id: string, uri: string, max: number) => Promise<boolean>
   unsubscribe: (id: string, uri: string) => Promise<void>
   /** The sessions subscribed to `uri`; with no uri, every session (list changes reach all). */
   audience: (uri?: string) => Promise<string[]>
@@ -75,8 +79,13 @@ export interface SessionStateStore {
   end: (id: string, reason: SessionEndReason) => Promise<boolean>
   /** Sessions open now (across the cluster). */
   count: () => Promise<number>
-  /** Sessions `ownerId` holds now (across the cluster). */
-  countOwnedBy: (ownerId: string) => Promise<number>
+  /** Sessions counted against `quotaKey` now (across the cluster). */
+  countHeldBy: (quotaKey: string) => Promise<number>
+  /**
+   * Ends the least recently used session of `quotaKey` that has been idle for `idleForMs` with no call running and
+   * no GET stream open (its client evidently lost track of it); resolves with its id, or undefined when none is.
+   */
+  evictIdle: (quotaKey: string, idleForMs: number) => Promise<string | undefined>
   /** Hears every session end, wherever it was ended (DELETE elsewhere, idle expiry). */
   onEnd: (listener: (id: string, reason: SessionEndReason) => void) => void
 

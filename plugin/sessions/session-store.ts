@@ -4,6 +4,8 @@ import type { AuthIdentity } from '../protocol/identity.js'
 export interface StoredSession {
   readonly id: string
   readonly owner: AuthIdentity | undefined
+  /** Whom the session counts against for `maxSessionsPerIdentity`: the owner, or the client address without auth. */
+  readonly quotaKey: string
   /** Milliseconds timestamp of the last message in or out (keep-alive comments do not count). */
   lastActivity: number
   /** Ends the session's stream; the store has already forgotten it. */
@@ -22,8 +24,8 @@ export interface SessionStore<S extends StoredSession = StoredSession> {
   readonly idleTimeoutMs: number
   /** Adds a session; false (and nothing added) when the store is full. */
   add: (session: S) => boolean
-  /** How many sessions the identity `ownerId` holds here, for per-identity caps. */
-  countOwnedBy: (ownerId: string) => number
+  /** How many sessions here count against `quotaKey`, for per-identity caps. */
+  countHeldBy: (quotaKey: string) => number
   /** The session, only if `owner` opened it: another identity's session is as good as unknown. */
   get: (id: string, owner: AuthIdentity | null | undefined) => S | undefined
   /** Records activity so the idle sweeper leaves the session alone. */

@@ -11,12 +11,12 @@ export interface SseLocation {
  */
 export interface SseDirectory {
   /** Records that this replica holds the stream of session `id`; resolves once any replica can find it. */
-  announce: (id: string, ownerId: string | null) => Promise<void>
+  announce: (id: string, ownerId: string | null, quotaKey: string) => Promise<void>
   locate: (id: string) => Promise<SseLocation | undefined>
   /** Removes the entry (the stream ended, or its replica is gone). */
   forget: (id: string) => Promise<void>
-  /** Streams `ownerId` holds across the cluster. */
-  countOwnedBy: (ownerId: string) => Promise<number>
+  /** Streams counted against `quotaKey` across the cluster. */
+  countHeldBy: (quotaKey: string) => Promise<number>
   /** Streams open across the cluster. */
   count: () => Promise<number>
   /** Streams open across the cluster, as last counted (with the heartbeat). */

@@ -29,6 +29,12 @@ export interface ToolDefinition<Input extends TSchema = TSchema, Output extends 
   annotations?: ToolAnnotations
   /** Ends the call with a tool error and fires `ctx.signal` after this long. Default: the host's `toolTimeoutMs`. */
   timeoutMs?: number
+  /**
+   * Scopes a caller's access token must grant (OAuth, or a verify function whose identity has `scopes`); without
+   * them the request gets 403 `insufficient_scope` and the client can authorize again (docs/oauth.md). Static
+   * tokens are not restricted.
+   */
+  scopes?: readonly string[]
   handler: (args: Static<Input>, ctx: HandlerContext) => ToolReturn<Static<Output>> | Promise<ToolReturn<Static<Output>>>
 }
 

@@ -31,8 +31,13 @@ function paramHeadersOf (input: unknown): ParamHeader[] {
 
 export interface ToolRegistry {
   readonly size: number
-  /** The `tools/list` result; built once. */
+  /** The `tools/list` result; built again only after the tools changed. */
   list: () => { tools: Tool[] }
+  /** Adds a tool at run time; an invalid definition or a taken name throws McpConfigError. */
+  add: (tool: AnyTool) => void
+  /** Removes a tool by name; false if there was none. Calls already running finish. */
+  remove: (name: string) => boolean
+  has: (name: string) => boolean
   /** Arguments of the tool that travel in headers too (2026 era); empty for an unknown tool. */
   paramHeaders: (name: string) => readonly ParamHeader[]
   /** Handles `tools/call`. Throws JsonRpcError for protocol errors; tool failures are `isError` results. */
@@ -67,7 +72,9 @@ function describe (tool: AnyTool): Tool {
 
 export function createToolRegistry (tools: readonly AnyTool[], services: ServerServices, defaultTimeoutMs?: number): ToolRegistry {
   const entries = new Map<string, ToolEntry>()
-  for (const tool of tools) {
+  let listResult: { tools: Tool[] } | undefined
+
+  function add (tool: AnyTool): void {
     checkDefinition(tool)
     if (entries.has(tool.name)) throw configErrors.duplicateDefinition('tool', tool.name)
     entries.set(tool.name, {
@@ -77,8 +84,16 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
       output: tool.output === undefined ? undefined : compileSchema(tool.output),
       paramHeaders: paramHeadersOf(tool.input)
     })
+    listResult = undefined
   }
-  const listResult = { tools: [...entries.values()].map((entry) => entry.descriptor) }
+
+  function remove (name: string): boolean {
+    if (!entries.delete(name)) return false
+    listResult = undefined
+    return true
+  }
+
+  for (const tool of tools) add(tool)
 
   function call (request: JsonRpcRequest, env: CallEnv): CallToolResult | undefined | Promise<CallToolResult | undefined> {
     const params = request.params ?? {}
@@ -123,7 +138,6 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
     }
   }
 
-
   /** Turns what a handler returned into the result to send, checked against the tool's output schema. */
   function resultOf (entry: ToolEntry, value: unknown, env: CallEnv): CallToolResult {
     const name = entry.definition.name
@@ -143,5 +157,13 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
     return structuredResult(normalized.structured)
   }
 
-  return { size: entries.size, list: () => listResult, paramHeaders: (name) => entries.get(name)?.paramHeaders ?? [], call }
+  return {
+    get size () { return entries.size },
+    list: () => (listResult ??= { tools: [...entries.values()].map((entry) => entry.descriptor) }),
+    add,
+    remove,
+    has: (name) => entries.has(name),
+    paramHeaders: (name) => entries.get(name)?.paramHeaders ?? [],
+    call
+  }
 }

@@ -6,6 +6,7 @@ import type { SessionStore } from '../sessions/session-store.js'
 import type { SessionStateStore } from '../sessions/session-state.js'
 import type { SseDirectory } from '../sessions/sse-directory.js'
 import type { IdentityCap } from '../sessions/identity-cap.js'
+import type { ListenStreams } from '../sessions/listen-streams.js'
 import type { SseSession } from './legacy-sse/sse-session.js'
 
 /** The one small object every transport leg is registered with. */
@@ -19,7 +20,9 @@ export interface LegContext {
   sseDirectory: SseDirectory | undefined
   /** Stateful Streamable HTTP sessions (memory, or shared in cluster mode); present when `streamable.sessions` is on. */
   statefulSessions: SessionStateStore | undefined
-  /** `maxSessionsPerIdentity`, counted over both kinds of session. */
+  /** The 2026-07-28 listen streams this process holds. */
+  listenStreams: ListenStreams
+  /** `maxSessionsPerIdentity`, counted over every kind of session and stream. */
   identityCap: IdentityCap
   /** The message path to the other replicas; a local one when there are none. */
   broker: Broker

@@ -17,7 +17,8 @@ const ALLOWED: Record<string, RegExp> = {
   dispatch: /^(protocol|completions|tools|resources|prompts|dispatch)(\/|$)/,
   redis: /^redis(\/|$)/,
   sessions: /^(protocol|sessions|redis|dispatch)(\/|$)/,
-  'transports/stdio': /^(protocol|dispatch|transports\/stdio)(\/|$)/
+  'transports/stdio': /^(protocol|dispatch|transports\/stdio)(\/|$)/,
+  bridge: /^(\(root\)|protocol|tools|dispatch|bridge)(\/|$)/
 }
 
 test('plugin/ has no import cycle, type-only imports included', () => {

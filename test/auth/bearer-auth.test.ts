@@ -62,6 +62,7 @@ describe('bearer auth on POST /mcp', () => {
       assert.equal(response.status, 401, token)
       assert.match(response.headers.get('www-authenticate') ?? '', /error="invalid_token"/)
       assert.match(response.json.error.message, /Invalid bearer token/)
+      assert.doesNotMatch(response.json.error.message, /MCP_TOKEN/, 'plugin users are not told about node server variables')
       assert.ok(!response.text.includes(token), 'the refusal does not echo the token')
     }
   })

@@ -88,7 +88,7 @@ describe('drain on deploy', () => {
     const standalone = await openRawStream(`${baseUrl}/mcp`, 'GET', { ...session, accept: 'text/event-stream' })
     const call = await openRawStream(`${baseUrl}/mcp`, 'POST', { ...MCP_HEADERS, ...session }, rpc('tools/call', { name: 'hold', arguments: { key: 'close' } }, 'held'))
     await gates.wait('started:close')
-    assert.deepEqual(app.mcp.status().sessions, { sse: 1, streamableHttp: 1 })
+    assert.deepEqual(app.mcp.status().sessions, { sse: 1, streamableHttp: 1, listen: 0 })
 
     const closing = Date.now()
     await app.close()
@@ -98,7 +98,7 @@ describe('drain on deploy', () => {
     assert.match(await gates.wait('aborted:close'), /shutdown/, 'the call in flight saw its signal fire')
     const ended = await Promise.all([endsCleanly(sse.reader), endsCleanly(standalone.reader), endsCleanly(call.reader)])
     assert.deepEqual(ended, [true, true, true], 'every stream was ended cleanly')
-    assert.deepEqual(app.mcp.status().sessions, { sse: 0, streamableHttp: 0 })
+    assert.deepEqual(app.mcp.status().sessions, { sse: 0, streamableHttp: 0, listen: 0 })
 
     // Client sockets close a moment after the server's side; give them that moment, then count.
     const deadline = Date.now() + 2_000

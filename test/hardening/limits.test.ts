@@ -5,7 +5,9 @@ import mcpPlugin, { type McpPluginOptions } from '../../plugin/index.js'
 import { startApp, AUTH_HEADER, TOKEN } from '../helpers/app.js'
 import { MCP_HEADERS, rpc, INITIALIZE_PARAMS } from '../helpers/raw-http.js'
 import { openSse, waitFor } from '../helpers/sse-client.js'
-import { startStatefulApp, initializeSession } from '../helpers/stateful-http.js'
+import { getStream, initializeSession, startStatefulApp, waitUntil } from '../helpers/stateful-http.js'
+import { gates, statefulResources } from '../helpers/stateful-tools.js'
+import { setTimeout as delay } from 'node:timers/promises'
 import { send, sendRaw } from './support.js'
 
 const JSON_HEADERS = { ...MCP_HEADERS, ...AUTH_HEADER }
@@ -72,6 +74,7 @@ const ALICE_1 = 'alice-token-one'
 const ALICE_2 = 'alice-token-two'
 const BOB = 'bob-token'
 const TEAM: McpPluginOptions['auth'] = { tokens: [{ token: ALICE_1, id: 'alice' }, { token: ALICE_2, id: 'alice' }, { token: BOB, id: 'bob' }] }
+const MODERN_META = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} }
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
 
 describe('maxSessionsPerIdentity', () => {
@@ -83,7 +86,7 @@ describe('maxSessionsPerIdentity', () => {
     assert.equal(refused.status, 429)
     assert.equal(refused.headers['retry-after'], '30')
     assert.equal(refused.json.error.code, -32000)
-    assert.match(refused.json.error.message, /already holds 2 open sessions, the limit per identity/)
+    assert.match(refused.json.error.message, /already holds 2 open sessions and streams, the limit per caller/)
     await openSse(t, baseUrl, bearer(BOB))
   })
 
@@ -107,6 +110,39 @@ describe('maxSessionsPerIdentity', () => {
     assert.equal(sse.status, 429)
   })
 
+  test('at its cap, a caller\'s new stateful session evicts its least recently used idle one; busy and recent ones stay', async (t) => {
+    const { mcpUrl } = await startStatefulApp(t, { evictIdleAfterMs: 300 }, { auth: TEAM, maxSessionsPerIdentity: 2 })
+    const old = await initializeSession(mcpUrl, bearer(ALICE_1))
+    const streaming = await initializeSession(mcpUrl, bearer(ALICE_1))
+    const stream = await getStream(t, mcpUrl, streaming.id, undefined, bearer(ALICE_1))
+    await stream.reader.next()
+    await delay(400)
+    const fresh = await initializeSession(mcpUrl, bearer(ALICE_2))
+    assert.equal((await old.post(rpc('ping'))).status, 404, 'the idle session made room')
+    assert.equal((await streaming.post(rpc('ping'))).status, 200, 'a session with its GET stream open is never evicted')
+    assert.equal((await fresh.post(rpc('ping'))).status, 200)
+    const refused = await send(mcpUrl.replace(/\/mcp$/, ''), { path: '/mcp', headers: { ...MCP_HEADERS, ...bearer(ALICE_1) }, body: rpc('initialize', INITIALIZE_PARAMS, 'init-4') })
+    assert.equal(refused.status, 429, 'nothing idle is left to evict: the fresh one is too recent')
+  })
+
+  test('2026-07-28 listen streams count against the cap, and in /health', async (t) => {
+    const { baseUrl } = await startApp(t, { auth: TEAM, maxSessionsPerIdentity: 1 })
+    const listen = async (token: string): Promise<Response> => await fetch(`${baseUrl}/mcp`, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, ...bearer(token), 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'subscriptions/listen' },
+      body: JSON.stringify(rpc('subscriptions/listen', { notifications: { toolsListChanged: true }, _meta: MODERN_META }, 'listen-1'))
+    })
+    const open = await listen(ALICE_1)
+    assert.equal(open.status, 200)
+    t.after(async () => { await open.body?.cancel() })
+    const health = await (await fetch(`${baseUrl}/health`)).json() as { sessions: { listen: number } }
+    assert.equal(health.sessions.listen, 1)
+    const refused = await listen(ALICE_2)
+    assert.equal(refused.status, 429)
+    assert.equal((await send(baseUrl, { method: 'GET', path: '/sse', headers: bearer(ALICE_1) })).status, 429)
+    await openSse(t, baseUrl, bearer(BOB))
+  })
+
   test('ending a session makes room for the same identity again', async (t) => {
     const { app, baseUrl, mcpUrl } = await startStatefulApp(t, {}, { auth: TEAM, maxSessionsPerIdentity: 1 })
     const first = await initializeSession(mcpUrl, bearer(ALICE_1))
@@ -126,10 +162,63 @@ describe('maxSessionsPerIdentity', () => {
     await openSse(t, baseUrl, bearer(BOB))
   })
 
-  test('with auth off, maxSessionsPerIdentity caps nothing', async (t) => {
+  test('with auth off, maxSessionsPerIdentity caps each client address', async (t) => {
     const { baseUrl } = await startApp(t, { auth: false, maxSessionsPerIdentity: 1 })
     await openSse(t, baseUrl, {})
-    await openSse(t, baseUrl, {})
+    const refused = await send(baseUrl, { method: 'GET', path: '/sse', headers: {} })
+    assert.equal(refused.status, 429)
+    assert.match(refused.json.error.message, /the limit per caller/)
+  })
+
+  test('by default one caller may hold half the smallest session cap, leaving the rest for others', async (t) => {
+    const { baseUrl } = await startApp(t, { auth: TEAM, sse: { maxSessions: 4 } })
+    await openSse(t, baseUrl, bearer(ALICE_1))
+    await openSse(t, baseUrl, bearer(ALICE_1))
+    const refused = await send(baseUrl, { method: 'GET', path: '/sse', headers: bearer(ALICE_1) })
+    assert.equal(refused.status, 429)
+    await openSse(t, baseUrl, bearer(BOB))
+    await openSse(t, baseUrl, bearer(BOB))
+  })
+})
+
+describe('streamable.maxInFlight and maxSubscriptionsPerSession', () => {
+  test('a stateful session with maxInFlight calls running gets 429 with Retry-After and the request id for one more', async (t) => {
+    const { mcpUrl } = await startStatefulApp(t, { maxInFlight: 2 })
+    const session = await initializeSession(mcpUrl)
+    for (const key of ['one', 'two']) {
+      void session.post(rpc('tools/call', { name: 'hold', arguments: { key: `busy-${key}` } }, key)).catch(() => {})
+      await gates.wait(`started:busy-${key}`)
+    }
+    const refused = await session.post(rpc('ping', undefined, 'one-too-many'))
+    assert.equal(refused.status, 429)
+    assert.equal(refused.headers.get('retry-after'), '1')
+    assert.equal(refused.json.id, 'one-too-many')
+    assert.match(refused.json.error.message, /already has 2 requests running here, the limit per session/)
+    assert.equal((await session.post({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'one' } })).status, 202)
+    await waitUntil('the cancelled call to free its slot', async () => (await session.post(rpc('ping', undefined, 'again'))).status === 200)
+  })
+
+  test('a stateful session past maxSubscriptionsPerSession gets 429 and a JSON-RPC error; unsubscribing makes room', async (t) => {
+    const { mcpUrl } = await startStatefulApp(t, {}, { maxSubscriptionsPerSession: 2 })
+    const session = await initializeSession(mcpUrl)
+    for (const uri of ['memo://1', 'memo://2', 'memo://2']) assert.equal((await session.post(rpc('resources/subscribe', { uri }))).status, 200)
+    const refused = await session.post(rpc('resources/subscribe', { uri: 'memo://3' }, 'sub-3'))
+    assert.equal(refused.status, 429)
+    assert.equal(refused.json.id, 'sub-3')
+    assert.match(refused.json.error.message, /^Too many subscriptions: this session already holds 2/)
+    assert.equal((await session.post(rpc('resources/unsubscribe', { uri: 'memo://1' }))).status, 200)
+    assert.equal((await session.post(rpc('resources/subscribe', { uri: 'memo://3' }))).status, 200)
+  })
+
+  test('an SSE session past maxSubscriptionsPerSession gets the JSON-RPC error on its stream', async (t) => {
+    const { baseUrl } = await startApp(t, { maxSubscriptionsPerSession: 1, resources: statefulResources })
+    const session = await openSse(t, baseUrl)
+    await session.send(rpc('resources/subscribe', { uri: 'memo://1' }, 'first'))
+    assert.deepEqual((await session.nextMessage()).result, {})
+    await session.send(rpc('resources/subscribe', { uri: 'memo://2' }, 'second'))
+    const refused = await session.nextMessage()
+    assert.equal(refused.id, 'second')
+    assert.match(refused.error.message, /^Too many subscriptions: this session already holds 1/)
   })
 })
 

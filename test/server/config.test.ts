@@ -55,8 +55,14 @@ test('every flag wins over its environment variable', () => {
 
 test('environment variables apply when no flag is given', () => {
   const config = parseConfig([], {
-    HOST: '0.0.0.0', PORT: '3200', MCP_TOOLS: 'tools.js', MCP_SSE: 'off', MCP_SSE_MAX_SESSIONS: '5',
-    MCP_SSE_IDLE_TIMEOUT_MS: '60000', MCP_SHUTDOWN_GRACE_MS: '1000', LOG_LEVEL: 'error'
+    HOST: '0.0.0.0',
+    PORT: '3200',
+    MCP_TOOLS: 'tools.js',
+    MCP_SSE: 'off',
+    MCP_SSE_MAX_SESSIONS: '5',
+    MCP_SSE_IDLE_TIMEOUT_MS: '60000',
+    MCP_SHUTDOWN_GRACE_MS: '1000',
+    LOG_LEVEL: 'error'
   })
   assert.deepEqual(
     [config.host, config.port, config.toolsModule, config.options.routes.sse, config.options.sse.maxSessions, config.options.sse.idleTimeoutMs, config.shutdownGraceMs, config.logLevel],

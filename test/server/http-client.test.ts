@@ -70,7 +70,7 @@ test('without --tools, node server serves the built-in server_status tool', asyn
   assert.deepEqual(status.server, { name: 'fastify-mcp-host', version: PACKAGE_VERSION })
   assert.equal(typeof status.uptimeSeconds, 'number')
   assert.deepEqual(status.transports, { streamableHttp: true, sse: true })
-  assert.deepEqual(status.sessions, { sse: 0 })
+  assert.deepEqual(status.sessions, { sse: 0, listen: 0 })
   assert.equal(status.transport, 'streamable-http')
   assert.match(status.caller, /^token-[0-9a-f]{8}$/)
 })

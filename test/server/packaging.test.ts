@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parse } from 'yaml'
@@ -33,14 +33,6 @@ function variablesTheServerReads (): Set<string> {
   return new Set(CONFIG_ROWS.flatMap((row) => row.env === undefined ? [] : [row.env]))
 }
 
-/** Dockerfile instructions of the stage named `name` (`FROM ... AS name`). */
-function dockerStage (name: string): string[] {
-  const stages = read('Dockerfile').split(/^(?=FROM )/m).filter((stage) => stage.startsWith('FROM '))
-  const stage = stages.find((text) => new RegExp(`^FROM \\S+ AS ${name}$`, 'm').test(text))
-  assert.ok(stage !== undefined, `the Dockerfile has a stage named ${name}`)
-  return stage.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'))
-}
-
 test('the compose service requires MCP_TOKEN and sets only variables the server reads', () => {
   const { environment } = composeService()
   assert.match(read('docker-compose.yml'), /MCP_TOKEN: \$\{MCP_TOKEN:\?[^}]*generate-key[^}]*\}/)
@@ -66,12 +58,6 @@ test('the compose environment is one the server accepts and serves on 0.0.0.0:31
   assert.deepEqual(config.tokens.map((entry) => entry.token), ['compose-token'])
 })
 
-test('the compose command and the Dockerfile CMD both run node server', () => {
-  const { command } = composeService()
-  assert.deepEqual(command?.slice(0, 2), ['node', 'server'])
-  assert.ok(dockerStage('runtime').includes('CMD ["node", "server"]'))
-})
-
 test('the compose healthcheck asks /health on the container port with node\'s fetch', () => {
   const { healthcheck, environment } = composeService()
   const [kind, ...command] = healthcheck.test
@@ -88,41 +74,4 @@ test('the compose healthcheck command exits 0 against a running server and 1 aga
   server.child.kill('SIGTERM')
   await server.exited
   await assert.rejects(promisify(execFile)(process.execPath, ['-e', script]), (error: { code: number }) => error.code === 1)
-})
-
-test('the Dockerfile builds in a full stage and runs on a slim current Node LTS with production dependencies only', () => {
-  const build = dockerStage('build')
-  const runtime = dockerStage('runtime')
-  for (const stage of [build, runtime]) assert.match(stage[0], /^FROM node:(22|24)-slim AS /)
-  assert.ok(build.some((line) => /^RUN npm ci\b/.test(line)))
-  assert.ok(build.some((line) => /^RUN npm run build:product$/.test(line)))
-  const buildProduct = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['build:product']
-  assert.equal(buildProduct, 'tsc -p tsconfig.build.json && node scripts/bundle-typebox.mjs && node scripts/bundle-server.mjs')
-  for (const needed of ['tsconfig.build.json', 'scripts/bundle-typebox.mjs', 'scripts/bundle-server.mjs', 'plugin', 'server']) {
-    assert.ok(build.some((line) => line.startsWith('COPY ') && line.includes(needed)), `the build stage copies ${needed}`)
-  }
-  assert.ok(runtime.some((line) => /^RUN npm ci --omit=dev\b/.test(line)))
-  assert.ok(runtime.some((line) => line.startsWith('COPY --from=build /app/dist/server')))
-  assert.ok(runtime.includes('EXPOSE 3100'))
-  assert.ok(runtime.includes('ENV HOST=0.0.0.0 PORT=3100'))
-  assert.ok(!runtime.some((line) => /COPY (\.|test|bench)\b/.test(line)), 'no sources or tests in the runtime image')
-})
-
-test('the package bin is the compiled server entry, with a node shebang, and is published', () => {
-  const pkg = JSON.parse(read('package.json')) as { name: string, bin: Record<string, string>, files: string[] }
-  const entry = pkg.bin[pkg.name]
-  assert.equal(entry, './dist/server/bundle/main.js')
-  assert.ok(read(entry).startsWith('#!/usr/bin/env node\n'))
-  assert.ok(pkg.files.includes('dist/server') && pkg.files.includes('dist/plugin'))
-  assert.equal((JSON.parse(read('server/package.json')) as { main: string }).main, '../dist/server/bundle/main.js')
-})
-
-test('.ci/run is executable, stops on the first failure, and runs npm ci and the README\'s npm test', () => {
-  assert.ok((statSync(join(REPO_ROOT, '.ci/run')).mode & 0o111) !== 0, 'executable')
-  const script = read('.ci/run')
-  assert.match(script, /^#!\/usr\/bin\/env bash\n/)
-  assert.match(script, /^set -euo pipefail$/m)
-  assert.match(script, /^npm ci\b/m)
-  assert.match(script, /^npm test\b/m)
-  assert.match(read('README.md'), /npm test/)
 })

@@ -13,6 +13,7 @@ function fakeSession (id: string, ownerId?: string): FakeSession {
   return {
     id,
     owner: ownerId === undefined ? undefined : { id: ownerId },
+    quotaKey: ownerId === undefined ? 'address:127.0.0.1' : `identity:${ownerId}`,
     lastActivity: Date.now(),
     closedWith: undefined,
     close (reason) { this.closedWith = reason }
@@ -45,22 +46,22 @@ describe('memory session store', () => {
     assert.equal(store.get('anonymous', { id: 'alice' }), undefined)
   })
 
-  test('countOwnedBy counts each identity\'s sessions until they are deleted, pruned or closed', async (t) => {
+  test('countHeldBy counts each caller\'s sessions until they are deleted, pruned or closed', async (t) => {
     const store = createMemorySessionStore<FakeSession>({ maxSessions: 10, idleTimeoutMs: 40 })
     t.after(store.stop)
     store.add(fakeSession('a1', 'alice'))
     store.add(fakeSession('a2', 'alice'))
     store.add(fakeSession('b1', 'bob'))
     store.add(fakeSession('anonymous'))
-    assert.deepEqual([store.countOwnedBy('alice'), store.countOwnedBy('bob'), store.countOwnedBy('carol')], [2, 1, 0])
+    assert.deepEqual([store.countHeldBy('identity:alice'), store.countHeldBy('identity:bob'), store.countHeldBy('identity:carol')], [2, 1, 0])
     store.delete('a1')
     store.delete('a1')
-    assert.equal(store.countOwnedBy('alice'), 1)
+    assert.equal(store.countHeldBy('identity:alice'), 1)
     await waitFor('the idle sessions to be pruned', () => store.size === 0)
-    assert.deepEqual([store.countOwnedBy('alice'), store.countOwnedBy('bob')], [0, 0])
+    assert.deepEqual([store.countHeldBy('identity:alice'), store.countHeldBy('identity:bob')], [0, 0])
     store.add(fakeSession('b2', 'bob'))
     store.closeAll('shutdown')
-    assert.equal(store.countOwnedBy('bob'), 0)
+    assert.equal(store.countHeldBy('identity:bob'), 0)
   })
 
   test('a session idle for idleTimeoutMs is closed as idle, forgotten and reported', async (t) => {

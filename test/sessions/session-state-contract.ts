@@ -34,11 +34,11 @@ export function sessionStateContract (name: string, make: StoreFactory): void {
   test(`${name}: a session is loaded by its owner only, with what initialize and setLevel wrote`, async (t) => {
     const { store, peer } = await open(t)
     const id = newId()
-    assert.equal(await store.create({ id, ownerId: 'alice' }), true)
+    assert.equal(await store.create({ id, ownerId: 'alice', quotaKey: 'identity:alice' }), true)
     await store.update(id, { protocolVersion: '2025-11-25', clientInfo: { name: 'c', version: '1' } })
     await peer.update(id, { logLevel: 'warning' })
     assert.deepEqual(await peer.load(id, 'alice'), {
-      id, ownerId: 'alice', protocolVersion: '2025-11-25', clientInfo: { name: 'c', version: '1' }, logLevel: 'warning'
+      id, ownerId: 'alice', quotaKey: 'identity:alice', protocolVersion: '2025-11-25', clientInfo: { name: 'c', version: '1' }, logLevel: 'warning'
     })
     assert.equal(await peer.load(id, 'mallory'), undefined)
     assert.equal(await peer.load(id, null), undefined)
@@ -48,15 +48,15 @@ export function sessionStateContract (name: string, make: StoreFactory): void {
   test(`${name}: sessions are capped at maxSessions, and counted per owner`, async (t) => {
     const { store, peer } = await open(t, { maxSessions: 2 })
     const [a, b, c] = [newId(), newId(), newId()]
-    assert.equal(await store.create({ id: a, ownerId: 'alice' }), true)
-    assert.equal(await peer.create({ id: b, ownerId: 'bob' }), true)
-    assert.equal(await store.create({ id: c, ownerId: 'alice' }), false)
+    assert.equal(await store.create({ id: a, ownerId: 'alice', quotaKey: 'identity:alice' }), true)
+    assert.equal(await peer.create({ id: b, ownerId: 'bob', quotaKey: 'identity:bob' }), true)
+    assert.equal(await store.create({ id: c, ownerId: 'alice', quotaKey: 'identity:alice' }), false)
     assert.equal(await peer.count(), 2)
-    assert.equal(await peer.countOwnedBy('alice'), 1)
+    assert.equal(await peer.countHeldBy('identity:alice'), 1)
     assert.equal(await store.end(a, 'deleted'), true)
     assert.equal(await store.end(a, 'deleted'), false)
-    assert.equal(await peer.countOwnedBy('alice'), 0)
-    assert.equal(await peer.create({ id: c, ownerId: 'alice' }), true)
+    assert.equal(await peer.countHeldBy('identity:alice'), 0)
+    assert.equal(await peer.create({ id: c, ownerId: 'alice', quotaKey: 'identity:alice' }), true)
   })
 
   test(`${name}: an ended session is heard by every store, and nothing can write to it again`, async (t) => {
@@ -64,8 +64,8 @@ export function sessionStateContract (name: string, make: StoreFactory): void {
     const id = newId()
     const heard: Array<[string, SessionEndReason]> = []
     peer.onEnd((ended, reason) => { heard.push([ended, reason]) })
-    await store.create({ id, ownerId: null })
-    await store.subscribe(id, 'memo://a')
+    await store.create({ id, ownerId: null, quotaKey: 'address:127.0.0.1' })
+    await store.subscribe(id, 'memo://a', 10)
     assert.equal(await store.end(id, 'deleted'), true)
     await waitFor('the end to be heard', () => heard.some(([ended]) => ended === id))
     assert.deepEqual(heard.find(([ended]) => ended === id), [id, 'deleted'])
@@ -80,7 +80,7 @@ export function sessionStateContract (name: string, make: StoreFactory): void {
     const id = newId()
     const heard: SessionEndReason[] = []
     peer.onEnd((ended, reason) => { if (ended === id) heard.push(reason) })
-    await store.create({ id, ownerId: null })
+    await store.create({ id, ownerId: null, quotaKey: 'address:127.0.0.1' })
     await waitFor('the idle end', () => heard.length > 0, 10_000)
     assert.deepEqual(heard, ['idle'])
     assert.equal(await peer.load(id, null), undefined)
@@ -89,7 +89,7 @@ export function sessionStateContract (name: string, make: StoreFactory): void {
   test(`${name}: activity in any store keeps a session alive past the idle timeout`, async (t) => {
     const { store, peer } = await open(t, { idleTimeoutMs: 400 })
     const id = newId()
-    await store.create({ id, ownerId: null })
+    await store.create({ id, ownerId: null, quotaKey: 'address:127.0.0.1' })
     for (let i = 0; i < 8; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100))
       await (i % 2 === 0 ? peer : store).touch(id)
@@ -100,19 +100,51 @@ export function sessionStateContract (name: string, make: StoreFactory): void {
   test(`${name}: subscriptions name their audience; list changes reach every session`, async (t) => {
     const { store, peer } = await open(t)
     const [a, b] = [newId(), newId()]
-    await store.create({ id: a, ownerId: null })
-    await store.create({ id: b, ownerId: null })
-    await store.subscribe(a, 'memo://x')
-    await peer.subscribe(b, 'memo://x')
+    await store.create({ id: a, ownerId: null, quotaKey: 'address:127.0.0.1' })
+    await store.create({ id: b, ownerId: null, quotaKey: 'address:127.0.0.1' })
+    await store.subscribe(a, 'memo://x', 10)
+    await peer.subscribe(b, 'memo://x', 10)
     await peer.unsubscribe(b, 'memo://x')
     assert.deepEqual(await peer.audience('memo://x'), [a])
     assert.deepEqual((await peer.audience()).filter((id) => id === a || id === b).sort(), [a, b].sort())
   })
 
+  test(`${name}: a session holds at most max subscriptions; subscribing again to one it holds is no new one`, async (t) => {
+    const { store, peer } = await open(t)
+    const id = newId()
+    await store.create({ id, ownerId: null, quotaKey: 'address:127.0.0.1' })
+    assert.equal(await store.subscribe(id, 'memo://1', 2), true)
+    assert.equal(await peer.subscribe(id, 'memo://2', 2), true)
+    assert.equal(await store.subscribe(id, 'memo://2', 2), true)
+    assert.equal(await peer.subscribe(id, 'memo://3', 2), false)
+    await store.unsubscribe(id, 'memo://1')
+    assert.equal(await peer.subscribe(id, 'memo://3', 2), true)
+    assert.deepEqual(await store.audience('memo://3'), [id])
+  })
+
+  test(`${name}: a capped caller's least recently used idle session can be evicted, never a busy one`, async (t) => {
+    const { store, peer } = await open(t)
+    const [old, streaming, holding, fresh] = [newId(), newId(), newId(), newId()]
+    const heard: Array<[string, SessionEndReason]> = []
+    peer.onEnd((id, reason) => { heard.push([id, reason]) })
+    for (const id of [old, streaming, holding]) await store.create({ id, ownerId: 'alice', quotaKey: 'identity:alice' })
+    await store.openStream(streaming, 'live-replica', 1)
+    await store.claimStandalone(holding, 'live-replica/get')
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    await store.create({ id: fresh, ownerId: 'alice', quotaKey: 'identity:alice' })
+    assert.equal(await peer.evictIdle('identity:bob', 200), undefined)
+    assert.equal(await peer.evictIdle('identity:alice', 200), old)
+    assert.equal(await peer.evictIdle('identity:alice', 200), undefined, 'the others are busy or recent')
+    assert.equal(await store.load(old, 'alice'), undefined)
+    assert.equal(await peer.countHeldBy('identity:alice'), 3)
+    await waitFor('the eviction to be heard', () => heard.some(([id]) => id === old))
+    assert.deepEqual(heard.find(([id]) => id === old), [old, 'evicted'])
+  })
+
   test(`${name}: events are numbered in one increasing sequence, replayed per stream, and heard by every tail`, async (t) => {
     const { store, peer } = await open(t)
     const id = newId()
-    await store.create({ id, ownerId: null })
+    await store.create({ id, ownerId: null, quotaKey: 'address:127.0.0.1' })
     const heard: SessionSignal[] = []
     const stop = await peer.tail(id, (signal) => { heard.push(signal) })
     t.after(stop)
@@ -135,7 +167,7 @@ export function sessionStateContract (name: string, make: StoreFactory): void {
   test(`${name}: the log keeps its limits, reports what a stream lost, and lets finished streams go`, async (t) => {
     const { store, peer } = await open(t, { maxEvents: 2 })
     const id = newId()
-    await store.create({ id, ownerId: null })
+    await store.create({ id, ownerId: null, quotaKey: 'address:127.0.0.1' })
     const stream = await store.openStream(id, 'replica', 1)
     for (let i = 1; i <= 3; i++) await store.append(id, stream, `{"n":${i}}`, i === 3)
     const replay = await peer.replay(id, stream, 0)
@@ -152,7 +184,7 @@ export function sessionStateContract (name: string, make: StoreFactory): void {
   test(`${name}: a message larger than maxBytes is heard live but never kept`, async (t) => {
     const { store, peer } = await open(t, { maxBytes: 10 })
     const id = newId()
-    await store.create({ id, ownerId: null })
+    await store.create({ id, ownerId: null, quotaKey: 'address:127.0.0.1' })
     const heard: SessionSignal[] = []
     t.after(await peer.tail(id, (signal) => { heard.push(signal) }))
     const stream = await store.openStream(id, 'replica', 1)
@@ -165,7 +197,7 @@ export function sessionStateContract (name: string, make: StoreFactory): void {
   test(`${name}: finishing a stream without a message, or as lost, is heard; a finished stream is not lost again`, async (t) => {
     const { store, peer } = await open(t)
     const id = newId()
-    await store.create({ id, ownerId: null })
+    await store.create({ id, ownerId: null, quotaKey: 'address:127.0.0.1' })
     const heard: SessionSignal[] = []
     t.after(await peer.tail(id, (signal) => { heard.push(signal) }))
     const cancelled = await store.openStream(id, 'replica', 1)
@@ -182,7 +214,7 @@ export function sessionStateContract (name: string, make: StoreFactory): void {
   test(`${name}: the standalone stream has one holder; the first connection is told it is first; take-overs are heard`, async (t) => {
     const { store, peer } = await open(t)
     const id = newId()
-    await store.create({ id, ownerId: null })
+    await store.create({ id, ownerId: null, quotaKey: 'address:127.0.0.1' })
     const heard: SessionSignal[] = []
     t.after(await store.tail(id, (signal) => { heard.push(signal) }))
     assert.deepEqual(await store.claimStandalone(id, 'live-replica/one'), { claimed: true, first: true })

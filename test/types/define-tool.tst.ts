@@ -37,3 +37,8 @@ test('a tool without input or description fails to compile', () => {
   expect(defineTool({ name: 'w', description: 'd', handler: () => 'x' })).type.toRaiseError()
   expect(defineTool({ name: 'w', input, handler: () => 'x' })).type.toRaiseError()
 })
+
+test('scopes are a list of scope names', () => {
+  expect(defineTool({ name: 'deploy', description: 'd', input, scopes: ['deploy:write'], handler: () => 'ok' })).type.not.toRaiseError()
+  expect(defineTool({ name: 'deploy', description: 'd', input, scopes: 'deploy:write', handler: () => 'ok' })).type.toRaiseError()
+})

@@ -11,6 +11,19 @@ test('the plugin registers with its options, and the named export is the default
   expect(named).type.toBe(mcpPlugin)
 })
 
+test('OAuth mode, alone or beside static tokens and a verify function', () => {
+  expect(app.register(mcpPlugin, { auth: { oauth: { issuer: 'https://auth.example.com', resource: 'https://mcp.example.com/mcp' } } })).type.not.toRaiseError()
+  expect(app.register(mcpPlugin, {
+    auth: {
+      tokens: [{ token: 'ci', id: 'ci-bot' }],
+      verify: () => null,
+      oauth: { issuer: 'https://a.example', resource: 'https://m.example', scopes: ['mcp:tools'], scopeImplications: { admin: ['deploy:write'] }, introspection: { clientId: 'x', clientSecret: 'y' } }
+    }
+  })).type.not.toRaiseError()
+  expect(app.register(mcpPlugin, { auth: { oauth: { issuer: 'https://auth.example.com' } } })).type.toRaiseError()
+  expect(app.register(mcpPlugin, { auth: {} })).type.toRaiseError()
+})
+
 test('a misspelled option fails to compile', () => {
   expect(app.register(mcpPlugin, { auth: false, toolTimeoutMS: 5 })).type.toRaiseError()
   expect(app.register(mcpPlugin, { auth: false, sse: { maxSession: 5 } })).type.toRaiseError()

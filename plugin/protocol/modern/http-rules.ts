@@ -9,7 +9,7 @@ function header (headers: Headers, name: string): string | undefined {
 }
 
 /** Header values that are not plain ASCII travel as `=?base64?<data>?=`. */
-function decodeHeaderValue (value: string): string | undefined {
+export function decodeHeaderValue (value: string): string | undefined {
   const match = /^=\?base64\?(.*)\?=$/.exec(value)
   if (match === null) return value
   const data = match[1]

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { JsonRpcId } from '../../protocol/jsonrpc.js'
 import type { Lifecycle } from '../../lifecycle.js'
-import type { IdentityCap } from '../../sessions/identity-cap.js'
+import { quotaKeyOf, type IdentityCap } from '../../sessions/identity-cap.js'
 import { refusals } from './refusals.js'
 
 /** A 503 the client can act on when the shared session store (Redis) cannot be reached. */
@@ -23,12 +23,12 @@ export function refuseWhileDraining (lifecycle: Lifecycle, rpcId: JsonRpcId | nu
  * server's capacity, which is 503) with Retry-After, and the refusal is logged with the identity.
  */
 export async function refuseOverIdentityCap (
-  cap: IdentityCap, request: FastifyRequest, rpcId: JsonRpcId | null = null
-): Promise<void> {
-  const owner = request.mcpAuth
-  if (owner === null || cap.limit === undefined) return
-  if (!await reachStore(cap.reached(owner), rpcId)) return
-  request.log.warn({ identity: owner.id, limit: cap.limit }, 'New session refused: the caller holds maxSessionsPerIdentity sessions')
+  cap: IdentityCap, request: FastifyRequest, rpcId: JsonRpcId | null = null, makeRoom?: (quotaKey: string) => Promise<boolean>
+): Promise<string> {
+  const quotaKey = quotaKeyOf(request.mcpAuth, request.ip)
+  if (!await reachStore(cap.reached(quotaKey), rpcId)) return quotaKey
+  if (makeRoom !== undefined && await reachStore(makeRoom(quotaKey), rpcId)) return quotaKey
+  request.log.warn({ quotaKey, limit: cap.limit }, 'New session refused: the caller holds maxSessionsPerIdentity sessions')
   throw refusals.identityCap(cap.limit, rpcId)
 }
 

@@ -64,8 +64,8 @@ export const refusals = {
     new HttpRefusal(503, 'Service Unavailable: this request needs the shared session store (Redis), which is unreachable right now; retry in a few seconds',
       ErrorCode.ServerError, rpcId, RETRY_AFTER.unavailable),
   identityCap: (limit: number, rpcId: JsonRpcId | null = null) =>
-    new HttpRefusal(429, `Too Many Requests: this caller already holds ${limit} open sessions, the limit per identity; ` +
-      'end one (DELETE /mcp with its Mcp-Session-Id, or close an SSE stream) and retry', ErrorCode.ServerError, rpcId, RETRY_AFTER.full),
+    new HttpRefusal(429, `Too Many Requests: this caller already holds ${limit} open sessions and streams, the limit per caller; ` +
+      'end one (DELETE /mcp with its Mcp-Session-Id, or close an SSE or listen stream) and retry', ErrorCode.ServerError, rpcId, RETRY_AFTER.full),
 
   // Stateful Streamable HTTP sessions
   missingSessionId: (rpcId: JsonRpcId | null) =>
@@ -78,6 +78,12 @@ export const refusals = {
     new HttpRefusal(503, `Service Unavailable: all ${maxSessions} sessions are in use; retry later, or end unused sessions with DELETE`, ErrorCode.ServerError, rpcId, RETRY_AFTER.full),
   unknownLastEventId: (lastEventId: string) =>
     new HttpRefusal(400, `Bad Request: Last-Event-ID ${quoteValue(lastEventId)} names no stream of this session`),
+  statefulBusy: (limit: number, rpcId: JsonRpcId) =>
+    new HttpRefusal(429, `Too Many Requests: this session already has ${limit} requests running here, the limit per session; ` +
+      'wait for their answers before sending more', ErrorCode.ServerError, rpcId, RETRY_AFTER.busy),
+  listenFull: (maxStreams: number, rpcId: JsonRpcId) =>
+    new HttpRefusal(503, `Service Unavailable: all ${maxStreams} subscriptions/listen streams of this server are open; retry later`,
+      ErrorCode.ServerError, rpcId, RETRY_AFTER.full),
   streamAlreadyOpen: () =>
     new HttpRefusal(409, 'Conflict: this session already has its GET stream open (one per session); resume it with Last-Event-ID to take it over'),
 

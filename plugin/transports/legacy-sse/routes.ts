@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { classifyMessage, ErrorCode, failure, type JsonRpcRequest } from '../../protocol/jsonrpc.js'
-import type { CallEnv } from '../../protocol/call-env.js'
+import type { CallEnv, HttpOrigin } from '../../protocol/call-env.js'
 import type { SessionStore } from '../../sessions/session-store.js'
 import type { LegContext } from '../leg-context.js'
 import { isJsonContentType, reachStore, refuseOverIdentityCap, refuseWhileDraining } from '../http/http-checks.js'
@@ -40,19 +40,19 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
 
   async function openStream (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     refuseWhileDraining(lifecycle)
-    await refuseOverIdentityCap(leg.identityCap, request)
+    const quotaKey = await refuseOverIdentityCap(leg.identityCap, request)
     if (store.size >= store.maxSessions) throw refusals.sseFull(store.maxSessions)
     const owner = request.mcpAuth ?? undefined
     const id = randomUUID()
     // Announced before the client learns where to post, so that its first POST, on any replica, finds the stream.
-    await reachStore(leg.sseDirectory?.announce(id, owner?.id ?? null) ?? Promise.resolve())
+    await reachStore(leg.sseDirectory?.announce(id, owner?.id ?? null, quotaKey) ?? Promise.resolve())
     if (reply.raw.destroyed) {
       // The client left while it was being authenticated: its close event has passed, so no session for it.
       await leg.sseDirectory?.forget(id).catch(() => {})
       reply.hijack()
       return
     }
-    const session = new SseSession(id, owner, openEventStream(reply, config.sse.maxBufferedBytes))
+    const session = new SseSession(id, owner, quotaKey, openEventStream(reply, config.sse.maxBufferedBytes), config.maxSubscriptionsPerSession)
     store.add(session)
     session.detach = dispatcher.attachSession(session.client)
     reply.raw.once('close', () => { onConnectionClose(session, request.log) })
@@ -89,7 +89,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
    * on the stream, a notification or a client's answer handed to the dispatcher. Throws the refusal otherwise.
    * While draining, new requests are refused; answers and cancellations still help the calls in flight end.
    */
-  function deliver (session: SseSession, body: unknown, log: FastifyBaseLogger): void {
+  function deliver (session: SseSession, body: unknown, log: FastifyBaseLogger, http?: HttpOrigin): void {
     const classified = classifyMessage(body)
     if (classified.kind === 'invalid') throw refusals.invalidMessage(classified.reason, classified.id)
     if (classified.kind === 'request') {
@@ -103,7 +103,8 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
       session: session.client,
       log,
       signal: session.signal,
-      notify: session.client.send
+      notify: session.client.send,
+      http
     }
     if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
     else if (classified.kind === 'response') {
@@ -150,7 +151,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     const session = store.get(sessionId, request.mcpAuth)
     if (session === undefined && leg.sseDirectory === undefined) throw refusals.sseSessionNotFound()
     if (!isJsonContentType(request.headers['content-type'])) throw refusals.unsupportedMediaType()
-    if (session !== undefined) deliver(session, request.body, request.log)
+    if (session !== undefined) deliver(session, request.body, request.log, request)
     else await relay(sessionId, request.mcpAuth?.id ?? null, request.body)
     return await reply.code(202).send()
   }

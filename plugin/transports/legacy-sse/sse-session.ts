@@ -18,9 +18,11 @@ export class SseSession implements StoredSession {
   constructor (
     readonly id: string,
     readonly owner: AuthIdentity | undefined,
-    private readonly stream: SseStream
+    readonly quotaKey: string,
+    private readonly stream: SseStream,
+    maxSubscriptions: number
   ) {
-    this.client = new LocalClientSession(id, owner, (message) => { this.send(message) })
+    this.client = new LocalClientSession(id, owner, (message) => { this.send(message) }, maxSubscriptions)
     this.client.protocolVersion = SSE_PROTOCOL_VERSION
   }
 

@@ -1,6 +1,6 @@
 import type { JsonRpcId } from '../../protocol/jsonrpc.js'
 import type { AuthIdentity } from '../../protocol/identity.js'
-import type { ClientHello, ClientSession, RunningRequest } from '../../protocol/client-session.js'
+import { tooManySubscriptions, type ClientHello, type ClientSession, type RunningRequest } from '../../protocol/client-session.js'
 import type { LoggingLevel } from '../../protocol/spec.js'
 import type { SessionEndReason, SessionState, SessionStateStore } from '../../sessions/session-state.js'
 import type { ConnectionEnd, SessionStreamConnection } from './session-stream-connection.js'
@@ -83,7 +83,8 @@ export class StoredClientSession implements ClientSession {
     private readonly state: SessionState,
     readonly owner: AuthIdentity | undefined,
     private readonly local: LocalSession,
-    private readonly store: SessionStateStore
+    private readonly store: SessionStateStore,
+    private readonly maxSubscriptions: number
   ) {}
 
   get id (): string { return this.state.id }
@@ -104,6 +105,8 @@ export class StoredClientSession implements ClientSession {
     await this.store.update(this.state.id, { logLevel: level })
   }
 
-  async subscribe (uri: string): Promise<void> { await this.store.subscribe(this.state.id, uri) }
+  async subscribe (uri: string): Promise<void> {
+    if (!await this.store.subscribe(this.state.id, uri, this.maxSubscriptions)) throw tooManySubscriptions(this.maxSubscriptions)
+  }
   async unsubscribe (uri: string): Promise<void> { await this.store.unsubscribe(this.state.id, uri) }
 }

@@ -5,6 +5,8 @@ import { declaresModernEra, MODERN_PROTOCOL_VERSION } from '../../protocol/moder
 import { checkModernHttpRequest, checkParamHeaders, modernHttpStatus } from '../../protocol/modern/http-rules.js'
 import type { LegContext } from '../leg-context.js'
 import { PostAnswer } from './post-answer.js'
+import { refuseOverIdentityCap } from '../http/http-checks.js'
+import { refusals } from '../http/refusals.js'
 
 /**
  * A POST belongs to the 2026-07-28 era when it declares that era: `_meta` carries a protocol version (any: an
@@ -30,17 +32,26 @@ export function createModernPostHandler (leg: LegContext): ModernPostHandler {
   const { maxBufferedBytes, keepAliveMs } = config.streamable
   const listens = new Set<() => void>()
 
-  function listen (reply: FastifyReply, message: JsonRpcRequest, answer: PostAnswer): undefined {
+  /** A listen stream holds a connection as a session does: capped per process and counted per caller. */
+  async function listen (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<undefined> {
+    if (leg.listenStreams.full) throw refusals.listenFull(leg.listenStreams.maxStreams, message.id)
+    const quotaKey = await refuseOverIdentityCap(leg.identityCap, request, message.id)
+    const counted = leg.listenStreams.add(quotaKey)
+    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
     const subscription = dispatcher.listen(message, answer.notify)
     answer.notify(subscription.acknowledgement)
+    const close = (): void => {
+      subscription.close()
+      counted()
+    }
     const end = (): void => {
       if (!listens.delete(end)) return
-      subscription.close()
+      close()
       answer.finish(success(message.id, { resultType: 'complete' }))
     }
     listens.add(end)
     reply.raw.once('close', () => {
-      if (listens.delete(end)) subscription.close()
+      if (listens.delete(end)) close()
     })
     return undefined
   }
@@ -52,8 +63,8 @@ export function createModernPostHandler (leg: LegContext): ModernPostHandler {
       const refused = checkParamHeaders(request.headers, message, dispatcher.tools.paramHeaders(message.params.name))
       if (refused !== undefined) return await reply.code(400).send(refused)
     }
+    if (message.method === 'subscriptions/listen') return await listen(request, reply, message)
     const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
-    if (message.method === 'subscriptions/listen') return listen(reply, message, answer)
     const leave = lifecycle.enter()
     try {
       const response = await dispatcher.handleRequest(message, new HttpRequestEnv(request, reply, answer.notify))

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { JsonRpcNotification, JsonRpcRequest } from '../../protocol/jsonrpc.js'
-import type { CallEnv } from '../../protocol/call-env.js'
+import type { CallEnv, HttpOrigin } from '../../protocol/call-env.js'
 import type { AuthIdentity } from '../../protocol/identity.js'
 import type { Logger } from '../../protocol/logger.js'
 
@@ -22,6 +22,7 @@ export class HttpRequestEnv implements CallEnv {
   readonly session = undefined
   readonly auth: AuthIdentity | undefined
   readonly log: Logger
+  readonly http: HttpOrigin
   private clientSignal: AbortSignal | undefined
 
   constructor (
@@ -31,6 +32,7 @@ export class HttpRequestEnv implements CallEnv {
   ) {
     this.auth = request.mcpAuth ?? undefined
     this.log = request.log
+    this.http = request
   }
 
   /** Made on first use: most calls never look at it. */

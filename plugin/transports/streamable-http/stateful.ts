@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { failure, ErrorCode, type ClassifiedMessage, type JsonRpcId, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js'
 import type { CallEnv } from '../../protocol/call-env.js'
 import { RequestCancelledError } from '../../protocol/run-handler.js'
+import { TOO_MANY_SUBSCRIPTIONS } from '../../protocol/client-session.js'
 import { changeNotification, type ChangeEvent } from '../../dispatch/notification-hub.js'
 import { STANDALONE_STREAM, type SessionState, type SessionStateStore } from '../../sessions/session-state.js'
 import type { LegContext } from '../leg-context.js'
@@ -25,6 +26,10 @@ export interface StatefulHandlers {
 }
 
 const SESSION_HEADER = 'mcp-session-id'
+
+function isTooManySubscriptions (response: JsonRpcResponse | undefined): boolean {
+  return response !== undefined && 'error' in response && (response.error.data as { reason?: unknown } | undefined)?.reason === TOO_MANY_SUBSCRIPTIONS
+}
 const LATER = Symbol('later')
 
 /** Resolves after the current turn of the event loop: what a handler did not finish by then is not instant. */
@@ -109,13 +114,14 @@ export function createStatefulHandlers (
   function envFor (request: FastifyRequest, state: SessionState, local: LocalSession): CallEnv {
     const owner = request.mcpAuth ?? undefined
     // The session's signal, not the connection's: a client that drops a POST stream may come back for it.
-    return { transport: 'streamable-http', auth: owner, session: new StoredClientSession(state, owner, local, store), log: request.log, signal: local.signal }
+    const session = new StoredClientSession(state, owner, local, store, config.maxSubscriptionsPerSession)
+    return { transport: 'streamable-http', auth: owner, session, log: request.log, signal: local.signal, http: request }
   }
 
   async function startSession (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<FastifyReply> {
     if (sessionHeader(request) !== undefined) throw refusals.initializeWithSession(message.id)
-    await refuseOverIdentityCap(leg.identityCap, request, message.id)
-    const state: SessionState = { id: randomUUID(), ownerId: request.mcpAuth?.id ?? null }
+    const quotaKey = await refuseOverIdentityCap(leg.identityCap, request, message.id, makeRoom)
+    const state: SessionState = { id: randomUUID(), ownerId: request.mcpAuth?.id ?? null, quotaKey }
     if (!await reachStore(store.create(state), message.id)) throw refusals.sessionsFull(store.maxSessions, message.id)
     const local = sessions.acquire(state.id)
     try {
@@ -131,9 +137,24 @@ export function createStatefulHandlers (
     }
   }
 
+  /**
+   * A caller at its session cap that starts another session has evidently lost track of an old one: its least
+   * recently used session idle for `evictIdleAfterMs`, with nothing running and no stream open, makes room.
+   */
+  async function makeRoom (quotaKey: string): Promise<boolean> {
+    const evicted = await store.evictIdle(quotaKey, config.streamable.evictIdleAfterMs)
+    if (evicted !== undefined) app.log.info({ sessionId: evicted, quotaKey }, 'Streamable HTTP session evicted: its caller reached maxSessionsPerIdentity and started another')
+    return evicted !== undefined
+  }
+
   /** Answers as JSON when the result is ready at once, else on a resumable stream (see `SessionAnswer`). */
   async function answer (request: FastifyRequest, reply: FastifyReply, state: SessionState, message: JsonRpcRequest): Promise<FastifyReply | undefined> {
     const local = sessions.acquire(state.id)
+    if (local.inFlight.size >= config.streamable.maxInFlight) {
+      sessions.release(local)
+      request.log.warn({ sessionId: state.id, limit: config.streamable.maxInFlight }, 'Request refused: the session has streamable.maxInFlight requests running')
+      throw refusals.statefulBusy(config.streamable.maxInFlight, message.id)
+    }
     const env = envFor(request, state, local)
     const post = new SessionAnswer(answers, local, message.id, reply, request.log)
     env.notify = post.notify
@@ -141,7 +162,10 @@ export function createStatefulHandlers (
     try {
       const work = dispatcher.handleRequest(message, env)
       const early: JsonRpcResponse | undefined | typeof LATER = await Promise.race([work, nextTurn()])
-      if (early !== LATER && !post.streaming) return await post.finish(early)
+      if (early !== LATER && !post.streaming) {
+        if (isTooManySubscriptions(early)) reply.code(429)
+        return await post.finish(early)
+      }
       void post.open().catch(() => {})
       return await post.finish(await work)
     } finally {

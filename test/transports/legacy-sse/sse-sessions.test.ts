@@ -24,7 +24,8 @@ describe('SSE session limits', () => {
   })
 
   test('past maxSessions a new stream gets 503 with Retry-After, and closing one makes room', { timeout: 30_000 }, async (t) => {
-    const { baseUrl } = await startApp(t)
+    // One test token opens every stream: the per-caller cap (half of maxSessions by default) is lifted here.
+    const { baseUrl } = await startApp(t, { maxSessionsPerIdentity: 1000 })
     const sessions = await Promise.all(Array.from({ length: 50 }, async () => await openSse(t, baseUrl)))
     assert.equal((await sseHealth(baseUrl)).sessions, 50)
 
@@ -43,7 +44,7 @@ describe('SSE session limits', () => {
   })
 
   test('maxSessions is an option', async (t) => {
-    const { baseUrl } = await startApp(t, { sse: { maxSessions: 1 } })
+    const { baseUrl } = await startApp(t, { sse: { maxSessions: 1 }, maxSessionsPerIdentity: 1000 })
     await openSse(t, baseUrl)
     assert.equal((await request(`${baseUrl}/sse`, { headers: AUTH_HEADER })).status, 503)
     assert.equal((await sseHealth(baseUrl)).maxSessions, 1)
@@ -92,7 +93,7 @@ describe('SSE idle timeout', () => {
 
 describe('SSE sessions under load', () => {
   test('50 sessions sending concurrent calls each get exactly their own answers', { timeout: 30_000 }, async (t) => {
-    const { baseUrl } = await startApp(t)
+    const { baseUrl } = await startApp(t, { maxSessionsPerIdentity: 1000 })
     const sessions = await Promise.all(Array.from({ length: 50 }, async () => await openSse(t, baseUrl)))
     const CALLS = 4
     const posts = sessions.flatMap((session, s) => Array.from({ length: CALLS }, async (_, n) => {

@@ -17,7 +17,7 @@ describe('stateful Streamable HTTP: idle timeout', () => {
   })
 
   test('sessions nobody deletes are all freed by the idle timeout, which makes room for new ones', { timeout: 30_000 }, async (t) => {
-    const { app, mcpUrl } = await startStatefulApp(t, { idleTimeoutMs: 1_000, maxSessions: 20 })
+    const { app, mcpUrl } = await startStatefulApp(t, { idleTimeoutMs: 1_000, maxSessions: 20 }, { maxSessionsPerIdentity: 1000 })
     const sessions = await Promise.all(Array.from({ length: 20 }, async () => await initializeSession(mcpUrl)))
     assert.equal(app.mcp.status().sessions.streamableHttp, 20)
     await waitUntil('every session to idle out', () => app.mcp.status().sessions.streamableHttp === 0)
@@ -57,7 +57,7 @@ describe('stateful Streamable HTTP: idle timeout', () => {
 
 describe('stateful Streamable HTTP: limits and endings', () => {
   test('past maxSessions initialize gets 503 with Retry-After, and the open sessions keep working', async (t) => {
-    const { mcpUrl } = await startStatefulApp(t, { maxSessions: 3 })
+    const { mcpUrl } = await startStatefulApp(t, { maxSessions: 3 }, { maxSessionsPerIdentity: 1000 })
     const sessions = [await initializeSession(mcpUrl), await initializeSession(mcpUrl), await initializeSession(mcpUrl)]
     const refused = await post(mcpUrl, rpc('initialize', INITIALIZE_PARAMS, 0), AUTH_HEADER)
     assert.equal(refused.status, 503)

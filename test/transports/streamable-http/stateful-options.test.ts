@@ -13,6 +13,9 @@ describe('streamable options', () => {
       idleTimeoutMs: 1_800_000,
       keepAliveMs: 15_000,
       maxBufferedBytes: 4 * 1024 * 1024,
+      maxInFlight: 32,
+      evictIdleAfterMs: 60_000,
+      maxListenStreams: 50,
       retryMs: 1000,
       eventStore: { maxEvents: 100, maxBytes: 1024 * 1024 }
     })
@@ -36,6 +39,6 @@ describe('streamable options', () => {
 
   test('in stateless mode the status has no stateful session count', async (t) => {
     const { app } = await startApp(t)
-    assert.deepEqual(app.mcp.status().sessions, { sse: 0 })
+    assert.deepEqual(app.mcp.status().sessions, { sse: 0, listen: 0 })
   })
 })

@@ -30,6 +30,6 @@ describe('node server in stateful mode', () => {
     const { client, transport } = await connectStateful(t, `${server.baseUrl}/mcp`, TOKEN)
     assert.match(transport.sessionId ?? '', /^[\x21-\x7e]+$/)
     const result = await client.callTool({ name: 'server_status', arguments: {} })
-    assert.deepEqual((result.structuredContent as { sessions: unknown }).sessions, { sse: 0, streamableHttp: 1 })
+    assert.deepEqual((result.structuredContent as { sessions: unknown }).sessions, { sse: 0, streamableHttp: 1, listen: 0 })
   })
 })

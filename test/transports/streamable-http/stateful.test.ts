@@ -83,7 +83,7 @@ describe('SDK client over stateful Streamable HTTP', () => {
     await connectStateful(t, mcpUrl, TOKEN)
     await connectStateful(t, mcpUrl, TOKEN)
     const health = await request(`${baseUrl}/health`)
-    assert.deepEqual(health.json.sessions, { sse: 0, streamableHttp: 2 })
+    assert.deepEqual(health.json.sessions, { sse: 0, streamableHttp: 2, listen: 0 })
   })
 
   test('terminating the session ends it on the server', async (t) => {
