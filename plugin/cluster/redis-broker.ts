@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { RedisConnection } from '../redis/redis-connection.js'
 import type { RedisLogger } from '../redis/redis-connection-state.js'
-import { newReplicaName, type Broker, type BrokerHandlers, type ClusterEvent, type ReplicaNotice, type ReplicaReply, type ReplicaRequest } from './broker.js'
+import { newReplicaName, RelayUnconfirmedError, type Broker, type BrokerHandlers, type ClusterEvent, type ReplicaNotice, type ReplicaReply, type ReplicaRequest } from './broker.js'
 
 export interface RedisBrokerOptions {
   /** A replica without a heartbeat for this long counts as dead (ms). */
@@ -93,11 +93,13 @@ export async function createRedisBroker (redis: RedisConnection, options: RedisB
       return await redis.commands.exists(heartbeatKey(name)) === 1
     },
     async request (to, request) {
+      // Our own channel is subscribed only while the connection is up: a reply sent now could be lost.
+      if (redis.state !== 'up') throw new Error('Redis is unreachable: a relayed message could not be answered')
       const id = randomBytes(9).toString('base64url')
       const answered = new Promise<ReplicaReply>((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(id)
-          reject(new Error(`Replica ${to} did not answer a relayed message within ${options.requestTimeoutMs} ms`))
+          reject(new RelayUnconfirmedError(to, options.requestTimeoutMs))
         }, options.requestTimeoutMs)
         waiting.set(id, { resolve, reject, timer })
       })
