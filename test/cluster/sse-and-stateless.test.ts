@@ -130,7 +130,7 @@ test('three replicas in cluster mode behind round-robin nginx: legacy SSE and st
     assert.equal(busy.headers.get('retry-after'), '1')
     assert.equal(busy.json.id, 50)
     const answered = []
-    for (const _id of slowIds) answered.push((await session.nextMessage()).id)
+    while (answered.length < slowIds.length) answered.push((await session.nextMessage()).id)
     assert.deepEqual(answered.sort(), slowIds)
     assert.equal((await post(on(b), rpc('ping', undefined, 51), AUTH)).status, 202, 'the session serves again once its calls ended')
     assert.equal((await session.nextMessage()).id, 51)

@@ -43,14 +43,13 @@ function notifications (messages: StreamMessage[]): string[] {
 /** The notifications an SSE session received, read in the background. */
 function collectSse (session: RawSseSession): string[] {
   const seen: string[] = []
-  void (async () => {
-    try {
-      for (;;) {
-        const message = await session.nextMessage()
-        if (message.method !== undefined) seen.push(`${String(message.method)} ${String(message.params?.uri ?? '')}`.trim())
-      }
-    } catch { /* ended */ }
-  })()
+  const reading = async (): Promise<void> => {
+    for (;;) {
+      const message = await session.nextMessage()
+      if (message.method !== undefined) seen.push(`${String(message.method)} ${String(message.params?.uri ?? '')}`.trim())
+    }
+  }
+  reading().catch(() => { /* the stream ended */ })
   return seen
 }
 
