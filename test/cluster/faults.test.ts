@@ -189,93 +189,100 @@ test('faults: dead replicas, Redis lost under load and back empty; and what Redi
     restarts.push(a.start())
   })
 
-  await t.test('Redis stopped for 5 s under load: local work goes on, cross-replica work gets 503s, nothing is accepted unanswered, and all comes back', async (t) => {
-    await allUp()
-    const sse = await Promise.all(cluster.replicas.map(async (owner) => watchSse(await openSse(t, owner.baseUrl, AUTH), owner)))
-    const stateful = await Promise.all(cluster.replicas.map(async (replica) => await initializeOn(t, replica.baseUrl)))
-    const lostBefore = cluster.replicas.map((replica) => countLogs(replica, LOST))
-    const restoredBefore = cluster.replicas.map((replica) => countLogs(replica, RESTORED))
+  const outages = [
+    { how: 'stopped', down: async () => { await cluster.redis.stop() }, up: async () => { await cluster.redis.start() } },
+    { how: 'hung (SIGSTOP)', down: async () => { cluster.redis.pause() }, up: async () => { cluster.redis.resume() } }
+  ]
+  for (const outage of outages) {
+    await t.test(`Redis ${outage.how} for 5 s under load: local work goes on, cross-replica work gets 503s, nothing is accepted unanswered, and all comes back`, async (t) => {
+      await allUp()
+      const sse = await Promise.all(cluster.replicas.map(async (owner) => watchSse(await openSse(t, owner.baseUrl, AUTH), owner)))
+      const stateful = await Promise.all(cluster.replicas.map(async (replica) => await initializeOn(t, replica.baseUrl)))
+      const lostBefore = cluster.replicas.map((replica) => countLogs(replica, LOST))
+      const restoredBefore = cluster.replicas.map((replica) => countLogs(replica, RESTORED))
 
-    type Phase = 'before' | 'down' | 'after'
-    const load = { running: true, phase: 'before' as Phase }
-    const outcomes: Array<{ phase: Phase, ended: Phase, kind: string, local: boolean, status: number, response: RawResponse, id: string }> = []
-    const loops: Array<Promise<void>> = []
-    for (const watched of sse) {
-      loops.push((async () => {
-        for (let index = 0; load.running; index++) {
-          const via = cluster.replicas[index % 3]
-          const at = load.phase
-          const id = `${watched.owner.index}-${index}`
-          const response = await postSse(watched, via, id)
-          outcomes.push({ phase: at, ended: load.phase, kind: 'sse', local: via === watched.owner, status: response.status, response, id })
-          await sleep(25)
-        }
-      })())
-    }
-    for (const [number, session] of stateful.entries()) {
-      loops.push((async () => {
-        for (let index = 0; load.running; index++) {
-          const at = load.phase
-          const id = `s${number}-${index}`
-          const response = await session.post(cluster.replicas[index % 3].baseUrl, rpc('tools/call', { name: 'echo', arguments: { text: id } }, id))
-          outcomes.push({ phase: at, ended: load.phase, kind: 'stateful', local: false, status: response.status, response, id })
-          if (response.status === 200) assert.deepEqual(response.json.result.content, [{ type: 'text', text: id }])
-          await sleep(25)
-        }
-      })())
-    }
-    for (const replica of cluster.replicas) {
-      loops.push((async () => {
-        for (let index = 0; load.running; index++) {
-          const at = load.phase
-          const id = `stateless-${replica.index}-${index}`
-          const response = await callModern(replica.baseUrl, 'echo', { text: id }, id)
-          outcomes.push({ phase: at, ended: load.phase, kind: 'stateless', local: true, status: response.status, response, id })
-          if (response.status === 200) assert.deepEqual(response.json.result.content, [{ type: 'text', text: id }])
-          await sleep(25)
-        }
-      })())
-    }
+      type Phase = 'before' | 'down' | 'after'
+      const load = { running: true, phase: 'before' as Phase }
+      const outcomes: Array<{ phase: Phase, ended: Phase, kind: string, local: boolean, status: number, response: RawResponse, id: string }> = []
+      const loops: Array<Promise<void>> = []
+      for (const watched of sse) {
+        loops.push((async () => {
+          for (let index = 0; load.running; index++) {
+            const via = cluster.replicas[index % 3]
+            const at = load.phase
+            const id = `${watched.owner.index}-${index}`
+            const response = await postSse(watched, via, id)
+            outcomes.push({ phase: at, ended: load.phase, kind: 'sse', local: via === watched.owner, status: response.status, response, id })
+            await sleep(25)
+          }
+        })())
+      }
+      for (const [number, session] of stateful.entries()) {
+        loops.push((async () => {
+          for (let index = 0; load.running; index++) {
+            const at = load.phase
+            const id = `s${number}-${index}`
+            const response = await session.post(cluster.replicas[index % 3].baseUrl, rpc('tools/call', { name: 'echo', arguments: { text: id } }, id))
+            outcomes.push({ phase: at, ended: load.phase, kind: 'stateful', local: false, status: response.status, response, id })
+            if (response.status === 200) assert.deepEqual(response.json.result.content, [{ type: 'text', text: id }])
+            await sleep(25)
+          }
+        })())
+      }
+      for (const replica of cluster.replicas) {
+        loops.push((async () => {
+          for (let index = 0; load.running; index++) {
+            const at = load.phase
+            const id = `stateless-${replica.index}-${index}`
+            const response = await callModern(replica.baseUrl, 'echo', { text: id }, id)
+            outcomes.push({ phase: at, ended: load.phase, kind: 'stateless', local: true, status: response.status, response, id })
+            if (response.status === 200) assert.deepEqual(response.json.result.content, [{ type: 'text', text: id }])
+            await sleep(25)
+          }
+        })())
+      }
 
-    await sleep(1_000)
-    load.phase = 'down'
-    await cluster.redis.stop()
-    await sleep(5_000)
-    await cluster.redis.start()
-    load.phase = 'after'
-    // Back, and empty: SSE streams are announced again with the next heartbeat; stateful sessions are gone.
-    await eventually('relayed SSE messages accepted again', () => sse.every((watched) =>
-      outcomes.filter((outcome) => outcome.kind === 'sse' && !outcome.local && outcome.phase === 'after' && outcome.id.startsWith(`${watched.owner.index}-`)).slice(-3).every((outcome) => outcome.status === 202) &&
-      outcomes.filter((outcome) => outcome.kind === 'sse' && !outcome.local && outcome.phase === 'after' && outcome.id.startsWith(`${watched.owner.index}-`)).length >= 3), 15_000)
-    load.running = false
-    await Promise.all(loops)
+      await sleep(1_000)
+      load.phase = 'down'
+      await outage.down()
+      await sleep(5_000)
+      await outage.up()
+      load.phase = 'after'
+      // Back: SSE streams are announced again with the next heartbeat (after a stop Redis is empty, after a hang longer
+      // than the liveness window their entries have expired); stateful sessions are gone after a stop.
+      await eventually('relayed SSE messages accepted again', () => sse.every((watched) =>
+        outcomes.filter((outcome) => outcome.kind === 'sse' && !outcome.local && outcome.phase === 'after' && outcome.id.startsWith(`${watched.owner.index}-`)).slice(-3).every((outcome) => outcome.status === 202) &&
+        outcomes.filter((outcome) => outcome.kind === 'sse' && !outcome.local && outcome.phase === 'after' && outcome.id.startsWith(`${watched.owner.index}-`)).length >= 3), 15_000)
+      load.running = false
+      await Promise.all(loops)
 
-    const of = (kind: string, at: Phase): typeof outcomes => outcomes.filter((outcome) => outcome.kind === kind && outcome.phase === at)
-    assert.deepEqual(outcomes.filter((outcome) => outcome.kind === 'stateless' && outcome.status !== 200).map((outcome) => `${outcome.phase} ${outcome.status}`), [],
-      'stateless calls never need Redis')
-    assert.deepEqual(of('sse', 'before').filter((outcome) => outcome.ended === 'before' && outcome.status !== 202).map((outcome) => outcome.status), [])
-    assert.ok(of('sse', 'down').some((outcome) => outcome.local && outcome.status === 202), 'a message posted to its stream\'s own replica is served while Redis is down')
-    const refused = outcomes.filter((outcome) => outcome.status === 503)
-    assert.ok(refused.some((outcome) => outcome.kind === 'sse'), 'relayed SSE messages were refused while Redis was down')
-    assert.ok(refused.some((outcome) => outcome.kind === 'stateful'), 'stateful requests were refused while Redis was down')
-    for (const outcome of refused) assertUnavailable(outcome.response, outcome.id, `${outcome.kind} ${outcome.id}`)
-    // A relayed message whose verdict was lost with Redis is neither accepted nor refused: the client is told so.
-    for (const outcome of outcomes.filter((outcome) => outcome.status === 504)) {
-      assert.equal(outcome.kind, 'sse')
-      assert.equal(outcome.response.json.id, outcome.id)
-      assert.match(outcome.response.json.error.message, /did not confirm.*wait for its answer on the stream/)
-    }
-    assert.deepEqual(outcomes.filter((outcome) => ![200, 202, 404, 503, 504].includes(outcome.status)).map((outcome) => `${outcome.kind} ${outcome.phase} ${outcome.status}`), [])
-    // Redis came back empty: a stateful session is either still served or gone (404), never anything else.
-    for (const outcome of of('stateful', 'after')) assert.ok([200, 404, 503].includes(outcome.status), `${outcome.id}: ${outcome.status}`)
-    await assertAnsweredOnce(sse)
+      const of = (kind: string, at: Phase): typeof outcomes => outcomes.filter((outcome) => outcome.kind === kind && outcome.phase === at)
+      assert.deepEqual(outcomes.filter((outcome) => outcome.kind === 'stateless' && outcome.status !== 200).map((outcome) => `${outcome.phase} ${outcome.status}`), [],
+        'stateless calls never need Redis')
+      assert.deepEqual(of('sse', 'before').filter((outcome) => outcome.ended === 'before' && outcome.status !== 202).map((outcome) => outcome.status), [])
+      assert.ok(of('sse', 'down').some((outcome) => outcome.local && outcome.status === 202), 'a message posted to its stream\'s own replica is served while Redis is down')
+      const refused = outcomes.filter((outcome) => outcome.status === 503)
+      assert.ok(refused.some((outcome) => outcome.kind === 'sse'), 'relayed SSE messages were refused while Redis was down')
+      assert.ok(refused.some((outcome) => outcome.kind === 'stateful'), 'stateful requests were refused while Redis was down')
+      for (const outcome of refused) assertUnavailable(outcome.response, outcome.id, `${outcome.kind} ${outcome.id}`)
+      // A relayed message whose verdict was lost with Redis is neither accepted nor refused: the client is told so.
+      for (const outcome of outcomes.filter((outcome) => outcome.status === 504)) {
+        assert.equal(outcome.kind, 'sse')
+        assert.equal(outcome.response.json.id, outcome.id)
+        assert.match(outcome.response.json.error.message, /did not confirm.*wait for its answer on the stream/)
+      }
+      assert.deepEqual(outcomes.filter((outcome) => ![200, 202, 404, 503, 504].includes(outcome.status)).map((outcome) => `${outcome.kind} ${outcome.phase} ${outcome.status}`), [])
+      // A stateful session is either still served or gone (404), never anything else.
+      for (const outcome of of('stateful', 'after')) assert.ok([200, 404, 503].includes(outcome.status), `${outcome.id}: ${outcome.status}`)
+      await assertAnsweredOnce(sse)
 
-    for (const [index, replica] of cluster.replicas.entries()) {
-      assert.equal(countLogs(replica, LOST) - lostBefore[index], 1, `replica ${index} logged the loss once`)
-      assert.equal(countLogs(replica, RESTORED) - restoredBefore[index], 1, `replica ${index} logged the recovery once`)
-    }
-    await stillServing(cluster.replicas)
-  })
+      for (const [index, replica] of cluster.replicas.entries()) {
+        assert.equal(countLogs(replica, LOST) - lostBefore[index], 1, `replica ${index} logged the loss once`)
+        assert.equal(countLogs(replica, RESTORED) - restoredBefore[index], 1, `replica ${index} logged the recovery once`)
+      }
+      await stillServing(cluster.replicas)
+    })
+  }
 
   await t.test('Redis restarted empty: no replica crashes, and each session either keeps working or gets 404, never a 202 without an answer', async (t) => {
     await allUp()
