@@ -200,6 +200,7 @@ test('faults: dead replicas, Redis lost under load and back empty; and what Redi
       const stateful = await Promise.all(cluster.replicas.map(async (replica) => await initializeOn(t, replica.baseUrl)))
       const lostBefore = cluster.replicas.map((replica) => countLogs(replica, LOST))
       const restoredBefore = cluster.replicas.map((replica) => countLogs(replica, RESTORED))
+      const warningsBefore = cluster.replicas.map((replica) => replica.logs().filter((line) => line.level >= 40).length)
 
       type Phase = 'before' | 'down' | 'after'
       const load = { running: true, phase: 'before' as Phase }
@@ -279,6 +280,8 @@ test('faults: dead replicas, Redis lost under load and back empty; and what Redi
       for (const [index, replica] of cluster.replicas.entries()) {
         assert.equal(countLogs(replica, LOST) - lostBefore[index], 1, `replica ${index} logged the loss once`)
         assert.equal(countLogs(replica, RESTORED) - restoredBefore[index], 1, `replica ${index} logged the recovery once`)
+        const warnings = replica.logs().filter((line) => line.level >= 40).slice(warningsBefore[index]).map((line) => line.msg)
+        assert.deepEqual(warnings, [LOST], `replica ${index} warned once, not per refused request`)
       }
       await stillServing(cluster.replicas)
     })
