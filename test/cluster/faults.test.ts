@@ -11,6 +11,7 @@ import { callModern, collect, connectModern, eventually, initializeOn, type Clus
 const PREFIX = 'mcp-faults:'
 const LOST = 'Redis connection lost: cluster features answer 503 until it is back'
 const RESTORED = 'Redis connection restored'
+const VERDICT_LOST = 'Could not send a verdict back to the replica that relayed a message'
 
 /** An SSE session whose answers are gathered by request id, to check that every accepted message is answered once. */
 interface WatchedSse {
@@ -98,6 +99,15 @@ async function dumpRedis (redis: Redis): Promise<{ keys: string[], text: string 
   return { keys, text }
 }
 
+/** What each replica's /health says of Redis (it answers 200 either way: local work goes on). */
+async function redisStates (replicas: Replica[]): Promise<string[]> {
+  return await Promise.all(replicas.map(async (replica) => {
+    const health = await fetch(`${replica.baseUrl}/health`)
+    assert.equal(health.status, 200, `replica ${replica.index} stays healthy`)
+    return (await health.json() as { cluster: { redis: string } }).cluster.redis
+  }))
+}
+
 async function stillServing (replicas: Replica[]): Promise<void> {
   for (const replica of replicas) {
     assert.ok(replica.running, `replica ${replica.index} is running`)
@@ -111,7 +121,11 @@ test('faults: dead replicas, Redis lost under load and back empty; and what Redi
   const cluster = await startCluster(t, { stateful: true, nginx: false, env: { MCP_REDIS_KEY_PREFIX: PREFIX } })
   const [a, b, c] = cluster.replicas
   const restarts: Array<Promise<void>> = []
-  const allUp = async (): Promise<void> => { await Promise.all(restarts.splice(0)) }
+  /** Every replica running, and connected to Redis. */
+  const allUp = async (): Promise<void> => {
+    await Promise.all(restarts.splice(0))
+    await eventually('every replica connected to Redis', async () => (await redisStates(cluster.replicas)).every((state) => state === 'up'), 10_000)
+  }
 
   await t.test('no token, Authorization header or secret reaches Redis: every command MONITOR saw during a workload, and every key after it', async (t) => {
     const admin = await cluster.redis.client()
@@ -141,6 +155,9 @@ test('faults: dead replicas, Redis lost under load and back empty; and what Redi
     assert.equal((await session.post(a.baseUrl, { jsonrpc: '2.0', id: asked?.message.id, result: { action: 'accept', content: { name: 'Ada' } } })).status, 202)
     assert.equal((await call.reader.nextMessage())?.message.id, 4)
     const dump = await dumpRedis(admin)
+    // However many sessions and streams: one subscriber connection per replica.
+    const connections = (await admin.client('LIST') as string).split('\n').map((line) => /\bname=(\S*)/.exec(line)?.[1] ?? '').filter((name) => name.startsWith('mcp-host:'))
+    assert.deepEqual(connections.sort(), ['commands', 'commands', 'commands', 'subscriber', 'subscriber', 'subscriber'].map((role) => `mcp-host:${role}`))
     assert.equal((await session.delete(a.baseUrl)).status, 204)
     await sleep(100)
 
@@ -246,7 +263,10 @@ test('faults: dead replicas, Redis lost under load and back empty; and what Redi
       await sleep(1_000)
       load.phase = 'down'
       await outage.down()
-      await sleep(5_000)
+      const downAt = Date.now()
+      // A stopped Redis is noticed at once; a hung one when commands or the periodic ping time out.
+      await eventually('every replica to report Redis down', async () => (await redisStates(cluster.replicas)).every((state) => state === 'down'), 5_000)
+      await sleep(5_000 - (Date.now() - downAt))
       await outage.up()
       load.phase = 'after'
       // Back: SSE streams are announced again with the next heartbeat (after a stop Redis is empty, after a hang longer
@@ -277,13 +297,19 @@ test('faults: dead replicas, Redis lost under load and back empty; and what Redi
       for (const outcome of of('stateful', 'after')) assert.ok([200, 404, 503].includes(outcome.status), `${outcome.id}: ${outcome.status}`)
       await assertAnsweredOnce(sse)
 
+      // Each transition once per replica; beyond that, only an owner whose verdict was lost says so (its poster got a
+      // 504): nothing per refused request.
+      let verdictsLost = 0
       for (const [index, replica] of cluster.replicas.entries()) {
         assert.equal(countLogs(replica, LOST) - lostBefore[index], 1, `replica ${index} logged the loss once`)
         assert.equal(countLogs(replica, RESTORED) - restoredBefore[index], 1, `replica ${index} logged the recovery once`)
         const warnings = replica.logs().filter((line) => line.level >= 40).slice(warningsBefore[index]).map((line) => line.msg)
-        assert.deepEqual(warnings, [LOST], `replica ${index} warned once, not per refused request`)
+        assert.deepEqual(warnings.filter((msg) => msg !== VERDICT_LOST), [LOST], `replica ${index} warned once, not per refused request`)
+        verdictsLost += warnings.length - 1
       }
+      assert.ok(verdictsLost <= outcomes.filter((outcome) => outcome.status === 504).length, `${verdictsLost} lost verdicts, each told to its poster with a 504`)
       await stillServing(cluster.replicas)
+      assert.deepEqual(await redisStates(cluster.replicas), ['up', 'up', 'up'], 'every replica reports Redis up again')
     })
   }
 

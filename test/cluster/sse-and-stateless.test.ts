@@ -115,6 +115,16 @@ test('three replicas in cluster mode behind round-robin nginx: legacy SSE and st
       assert.equal(foreign.status, 404, `posted to replica ${replica.index}: ${foreign.text}`)
       assert.match(foreign.json.error.message, /Session not found/)
     }
+    // A relayed message stays within the body limit (1 MiB by default): too large is refused where it lands.
+    const tooLarge = await post(on(b), rpc('tools/call', { name: 'echo', arguments: { text: 'x'.repeat(1_100_000) } }, 6), AUTH)
+    assert.equal(tooLarge.status, 413)
+    assert.equal(tooLarge.json.error.code, -32000)
+    const large = 'y'.repeat(900_000)
+    assert.equal((await post(on(c), rpc('tools/call', { name: 'echo', arguments: { text: large } }, 7), AUTH)).status, 202)
+    const echoed = await session.nextMessage()
+    assert.equal(echoed.id, 7)
+    assert.equal(echoed.result.content[0].text.length, large.length, 'a large message within the limit is relayed whole')
+
     const unknown = await post(`${b.baseUrl}/messages?sessionId=00000000-0000-4000-8000-000000000000`, rpc('ping'), AUTH)
     assert.equal(unknown.status, 404)
     assert.equal(unknown.json.error.code, -32000)

@@ -175,6 +175,34 @@ test('three stateful replicas in cluster mode behind round-robin nginx', async (
     for (const [where, seen] of views().slice(4)) assert.deepEqual(seen, expected, where)
   })
 
+  await t.test('changes announced at once on every replica reach a session\'s stream each once, ids unique and increasing', async (t) => {
+    const session = await initializeOn(t, a.baseUrl)
+    assert.equal((await session.post(b.baseUrl, rpc('resources/subscribe', { uri: BOARD_URI }, 1))).status, 200)
+    const stream = await session.get(c.baseUrl)
+    const held = collect(stream.reader)
+    const triggers = await Promise.all([a, b, c].map(async (replica) => await connectModern(t, replica.baseUrl)))
+    const rounds = 10
+    await Promise.all(triggers.map(async (trigger) => {
+      for (let round = 0; round < rounds; round++) await trigger.callTool({ name: 'touch', arguments: { uri: BOARD_URI } })
+    }))
+    await eventually('every update', () => held.messages.length >= rounds * triggers.length)
+    await sleep(300)
+    assert.equal(held.messages.length, rounds * triggers.length, 'each once')
+    const seqs = held.messages.map((entry) => Number(entry.id?.split(':')[1]))
+    assert.deepEqual(seqs, [...new Set(seqs)].sort((x, y) => x - y), `unique and increasing: ${seqs.join(' ')}`)
+  })
+
+  await t.test('/health reports this replica and the cluster: the replica\'s name, Redis up, the sessions of every replica', async () => {
+    type Report = { sessions: { sse: number }, cluster: { replica: string, redis: string, sessions: { sse: number, streamableHttp: number } } }
+    const reports = async (): Promise<Report[]> => await Promise.all([a, b, c].map(async (replica) => await (await fetch(`${replica.baseUrl}/health`)).json() as Report))
+    const first = await reports()
+    assert.equal(new Set(first.map((report) => report.cluster.replica)).size, 3, 'each replica has its own name')
+    assert.deepEqual(first.map((report) => report.cluster.redis), ['up', 'up', 'up'])
+    // The stateful sessions the tests above started, on every replica; counts are refreshed periodically.
+    await eventually('every replica to count the whole cluster\'s sessions', async () =>
+      (await reports()).every((report) => report.cluster.sessions.streamableHttp >= 5), 8_000)
+  })
+
   await t.test('another identity\'s stateful session is unknown on every replica; its owner goes on', async (t) => {
     const session = await initializeOn(t, a.baseUrl)
     for (const replica of [a, b, c]) {
