@@ -5,6 +5,7 @@ import { ErrorCode, failure } from '../protocol/jsonrpc.js'
 import { createTokenMatcher, sameSecret } from './token-matcher.js'
 import { oauthRefusals, STATIC_REFUSALS, type AuthRefusal } from './auth-refusals.js'
 import type { TokenAuthority } from './token-authority.js'
+import { sendEarlyRefusal } from '../transports/http/lingering-close.js'
 
 type Refusal = 'missing' | 'scheme'
 
@@ -55,7 +56,7 @@ export function createBearerAuth (auth: AuthMethods, failureLogLevel: string, au
     log[failureLogLevel]?.call(request.log, { reason: refusal.reason, ip: request.ip, url }, 'MCP request refused by bearer auth')
     if (refusal.challenge !== undefined) reply.header('www-authenticate', refusal.challenge)
     if (refusal.retryAfter !== undefined) reply.header('retry-after', refusal.retryAfter)
-    void reply.code(refusal.status).send(failure(null, ErrorCode.ServerError, refusal.message))
+    sendEarlyRefusal(request, reply, () => { void reply.code(refusal.status).send(failure(null, ErrorCode.ServerError, refusal.message)) })
   }
 
   function admit (request: FastifyRequest, reply: FastifyReply, identity: AuthIdentity, done: HookHandlerDoneFunction): void {

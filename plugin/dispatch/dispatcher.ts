@@ -56,6 +56,8 @@ export interface Dispatcher extends RuntimeDefinitions {
   readonly info: Implementation
   readonly capabilities: ServerCapabilities
   readonly tools: ToolRegistry
+  /** What the server offers right now, as defined (runtime additions and removals included). */
+  definitions: () => { tools: AnyTool[], resources: AnyResource[], prompts: AnyPrompt[] }
   /**
    * Answers one request: at once when its method answers synchronously, else through a promise. Undefined when
    * the client cancelled it (no response is due). Never throws or rejects.
@@ -237,13 +239,14 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     if (notification.method === 'notifications/cancelled') {
       const requestId = notification.params?.requestId
       if (typeof requestId !== 'string' && typeof requestId !== 'number') return
-      env.session?.inFlight.get(requestId)?.abort(new RequestCancelledError(notification.params?.reason))
+      ;(env.session?.inFlight ?? env.inFlight)?.get(requestId)?.abort(new RequestCancelledError(notification.params?.reason))
     }
   }
 
   function attachSession (session: LocalClientSession): () => void {
     return hub.add({
-      wantsListChanged: () => true,
+      // A 2026-07-28 client (stdio) never initializes: it hears changes through its subscriptions/listen only.
+      wantsListChanged: () => session.protocolVersion !== undefined,
       wantsResourceUpdated: (uri) => session.subscriptions.has(uri),
       send: (notification) => { session.send?.(notification) }
     })
@@ -264,6 +267,7 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     info: definition.info,
     capabilities,
     tools,
+    definitions: () => ({ tools: tools.definitions(), resources: resources.definitions(), prompts: prompts.definitions() }),
     handleRequest,
     handleNotification,
     handleResponse: (response, env) => clientRequests.settle(response, answererOf(env)),

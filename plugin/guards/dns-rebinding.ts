@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCode, failure, quoteValue } from '../protocol/jsonrpc.js'
 import { rememberLast } from '../transports/http/remember-last.js'
+import { sendEarlyRefusal } from '../transports/http/lingering-close.js'
 
 export interface RebindingGuardOptions {
   /** Host names (or host:port) the MCP routes answer to. Default: loopback names when bound to loopback, else any. */
@@ -78,8 +79,9 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
   function refuse (request: FastifyRequest, reply: FastifyReply, what: string, option: string): void {
     const { host, origin } = request.headers
     request.log.warn({ host: host === undefined ? host : quoteValue(host), origin: origin === undefined ? origin : quoteValue(origin), ip: request.ip }, `Refused an MCP request: ${what} not allowed`)
-    void reply.code(403).send(failure(null, ErrorCode.ServerError,
-      `Forbidden: ${what} is not allowed on this server (DNS-rebinding protection); the operator can allow it with the ${option} option`))
+    const body = failure(null, ErrorCode.ServerError,
+      `Forbidden: ${what} is not allowed on this server (DNS-rebinding protection); the operator can allow it with the ${option} option`)
+    sendEarlyRefusal(request, reply, () => { void reply.code(403).send(body) })
   }
 
   return function passesRebindingGuard (request, reply) {

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCode, failure } from '../../protocol/jsonrpc.js'
 import { HttpRefusal, refusals } from './refusals.js'
+import { closeGentlyAfterRefusal } from './lingering-close.js'
 
 /** Fastify's own body errors, as the refusals the MCP routes send for them. */
 const BODY_ERRORS: Record<string, () => HttpRefusal> = {
@@ -22,6 +23,8 @@ function send (reply: FastifyReply, refusal: HttpRefusal): void {
  * without internals.
  */
 export function jsonRpcErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // Refused before its body arrived (a Content-Length over the limit): let the client read the refusal.
+  closeGentlyAfterRefusal(request, reply)
   if (error instanceof HttpRefusal) return send(reply, error)
   const bodyError = BODY_ERRORS[error.code]
   if (bodyError !== undefined) {
