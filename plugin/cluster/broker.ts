@@ -40,7 +40,7 @@ export interface Broker {
   /**
    * Sends a request to `replica` and waits for its reply; undefined when no replica by that name listens (it is
    * gone). Rejects when the message path is down (nothing was sent), and with `RelayUnconfirmedError` when the
-   * request went out but no reply came in time (the replica may have acted on it).
+   * request may have gone out but no reply came (the replica may have acted on it).
    */
   request: (replica: string, request: ReplicaRequest) => Promise<ReplicaReply | undefined>
   /** Sends a notice to `replica`; false when no replica by that name listens. */
@@ -58,10 +58,10 @@ export interface BrokerHandlers {
   event: (event: ClusterEvent) => void
 }
 
-/** A relayed request reached its replica, but no verdict came back: it may or may not have been acted on. */
+/** A relayed request may have reached its replica, but no verdict came back: it may or may not have been acted on. */
 export class RelayUnconfirmedError extends Error {
-  constructor (replica: string, ms: number) {
-    super(`Replica ${replica} did not answer a relayed message within ${ms} ms`)
+  constructor (replica: string, reason: string) {
+    super(`Replica ${replica} did not confirm a relayed message: ${reason}`)
     this.name = 'RelayUnconfirmedError'
   }
 }

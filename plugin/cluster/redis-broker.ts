@@ -100,7 +100,7 @@ export async function createRedisBroker (redis: RedisConnection, options: RedisB
       const answered = new Promise<ReplicaReply>((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(id)
-          reject(new RelayUnconfirmedError(to, options.requestTimeoutMs))
+          reject(new RelayUnconfirmedError(to, `no verdict within ${options.requestTimeoutMs} ms`))
         }, options.requestTimeoutMs)
         waiting.set(id, { resolve, reject, timer })
       })
@@ -111,7 +111,8 @@ export async function createRedisBroker (redis: RedisConnection, options: RedisB
       } catch (error) {
         clearTimeout(waiting.get(id)?.timer)
         waiting.delete(id)
-        throw error
+        // The connection was up: a PUBLISH that timed out (a hung Redis) or lost its connection may still be delivered.
+        throw new RelayUnconfirmedError(to, `the PUBLISH failed (${(error as Error).message})`)
       }
       if (receivers === 0) {
         clearTimeout(waiting.get(id)?.timer)
