@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from 'fastify'
-import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js'
+import { createDispatcher } from './dispatch/dispatcher.js'
+import { rememberDispatcher } from './host-internals.js'
 import { resolveOptions, type McpPluginOptions } from './options.js'
 import { createLifecycle } from './lifecycle.js'
 import { createAccessChecks } from './auth/access-checks.js'
@@ -24,7 +25,6 @@ import type { BridgedTool } from './bridge/bridge-setup.js'
 
 /** What the plugin exposes on the Fastify instance as `fastify.mcp`. */
 export interface McpHost {
-  readonly dispatcher: Dispatcher
   /** A snapshot for health checks and status tools. */
   status: () => McpStatus
   /**
@@ -66,7 +66,7 @@ declare module 'fastify' {
     mcp: McpHost
   }
   interface FastifyRequest {
-    /** The caller, once the MCP bearer auth has accepted the request; null when auth is off. */
+    /** On the MCP routes: the caller, once auth accepted the request; null when auth is off. Not set on other routes. */
     mcpAuth: AuthIdentity | null
   }
 }
@@ -141,8 +141,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
   }
 
   let bridged: BridgedTool[] = []
+  rememberDispatcher(app, dispatcher)
   app.decorate('mcp', {
-    dispatcher,
     status,
     drain,
     notifyListChanged: dispatcher.notifyListChanged,
@@ -155,7 +155,6 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     removePrompt: dispatcher.removePrompt,
     bridgedTools: () => bridged.map((tool) => ({ ...tool }))
   })
-  app.decorateRequest('mcpAuth', null)
   app.decorateRequest('mcpBridge', { getter () { return mcpBridgeOf(this) } })
 
   // Marked routes become tools once every plugin has loaded; the bridge's code is loaded only if a route is marked.
@@ -197,6 +196,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
   })
   const bearerAuth = access.bearerAuth
   await app.register(async function mcpRoutes (routes) {
+    // Set by the auth hook of these routes only: the host application's own requests carry no such property.
+    routes.decorateRequest('mcpAuth', null)
     routes.setErrorHandler(jsonRpcErrorHandler)
     const passesGuard = createRebindingGuard(app, config)
     // One hook, guard then credentials, before the body is read: a refused caller costs no parsing.

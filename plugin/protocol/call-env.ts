@@ -2,7 +2,7 @@ import type { JsonRpcNotification, JsonRpcRequest } from './jsonrpc.js'
 import type { ClientCapabilities, Implementation, LoggingLevel } from './spec.js'
 import type { InputRound } from './modern/input-round.js'
 import type { AuthIdentity, TransportName } from './identity.js'
-import type { ClientSession } from './client-session.js'
+import type { ClientSession, RequestRegistry } from './client-session.js'
 import type { Logger } from './logger.js'
 
 /**
@@ -21,6 +21,8 @@ export interface CallEnv {
   auth: AuthIdentity | undefined
   /** The client's session; undefined for stateless requests. */
   session: ClientSession | undefined
+  /** Stateless requests of an identified caller: where its running calls are found for `notifications/cancelled`. */
+  readonly inFlight?: RequestRegistry
   log: Logger
   /** Fires when the client is gone: its HTTP response closed, its SSE stream ended, stdin closed. */
   signal?: AbortSignal

@@ -9,6 +9,11 @@ import { isJsonContentType, reachStore, refuseOverIdentityCap, refuseWhileDraini
 import { HttpRefusal, refusals } from '../http/refusals.js'
 import { openEventStream } from '../http/event-stream.js'
 import { SseSession } from './sse-session.js'
+import { RelayUnconfirmedError } from '../../cluster/broker.js'
+import type { SseLocation } from '../../sessions/sse-directory.js'
+import { BoundedMap } from '../../sessions/bounded-map.js'
+
+const MAX_KNOWN_LOCATIONS = 10_000
 
 /** With the router's `ignoreTrailingSlash` on, `/messages` already answers `/messages/` (a second route would clash). */
 function ignoresTrailingSlash (app: FastifyInstance): boolean {
@@ -115,19 +120,35 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     } else answer(session, classified.message, env)
   }
 
+  /**
+   * Where other replicas' streams are: a session's replica and owner never change, so a location found once is kept
+   * (bounded) and the directory is asked once per session, not per message. The owner's verdict stays the truth: a
+   * stream that ended answers 404 from its owner, or no replica answers at all.
+   */
+  const locations = new BoundedMap<string, SseLocation>(MAX_KNOWN_LOCATIONS)
+
   /** A message for a session whose stream another replica holds goes to that replica, which decides as if posted there. */
   async function relay (sessionId: string, ownerId: string | null, body: unknown): Promise<void> {
     const directory = leg.sseDirectory
-    const location = directory === undefined ? undefined : await reachStore(directory.locate(sessionId))
+    const classified = classifyMessage(body)
+    const rpcId = classified.kind === 'request' ? classified.message.id : classified.kind === 'invalid' ? classified.id : null
+    const location = directory === undefined ? undefined : locations.get(sessionId) ?? await reachStore(directory.locate(sessionId), rpcId)
     if (location === undefined || location.ownerId !== ownerId) throw refusals.sseSessionNotFound()
     const verdict = location.replica === broker.replica
       ? undefined
-      : await reachStore(broker.request(location.replica, { kind: 'sse-message', sessionId, ownerId, message: body }))
+      : await broker.request(location.replica, { kind: 'sse-message', sessionId, ownerId, message: body }).catch((error: unknown) => {
+        // The owner got the message and may have taken it: a 503 ("retry") would risk running it twice.
+        if (error instanceof RelayUnconfirmedError) throw refusals.sseRelayUnconfirmed(rpcId)
+        throw Object.assign(refusals.clusterUnavailable(rpcId), { cause: error })
+      })
     if (verdict === undefined) {
       // No replica holds the stream any more: the record is stale, and the client must open a new stream.
+      locations.delete(sessionId)
       await directory?.forget(sessionId).catch(() => {})
       throw refusals.sseSessionNotFound()
     }
+    if (verdict.status === 404) locations.delete(sessionId)
+    else locations.set(sessionId, location)
     if (verdict.error !== undefined) {
       const { code, message, id, retryAfter } = verdict.error
       throw new HttpRefusal(verdict.status, message, code, id, retryAfter === undefined ? undefined : { 'retry-after': retryAfter })

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { success, type JsonRpcRequest } from '../../protocol/jsonrpc.js'
 import { HttpRequestEnv } from './request-env.js'
+import type { StatelessCalls } from './stateless-calls.js'
 import { declaresModernEra, MODERN_PROTOCOL_VERSION } from '../../protocol/modern/envelope.js'
 import { checkModernHttpRequest, checkParamHeaders, modernHttpStatus } from '../../protocol/modern/http-rules.js'
 import type { LegContext } from '../leg-context.js'
@@ -27,7 +28,7 @@ export interface ModernPostHandler {
  * 2026-07-28 requests on Streamable HTTP: the revision's header rules, statuses by error kind (404 for an unknown
  * method, 400 for envelope errors), cancellation by closing the response, and `subscriptions/listen` streams.
  */
-export function createModernPostHandler (leg: LegContext): ModernPostHandler {
+export function createModernPostHandler (leg: LegContext, statelessCalls: StatelessCalls): ModernPostHandler {
   const { dispatcher, lifecycle, config } = leg
   const { maxBufferedBytes, keepAliveMs } = config.streamable
   const listens = new Set<() => void>()
@@ -67,7 +68,7 @@ export function createModernPostHandler (leg: LegContext): ModernPostHandler {
     const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
     const leave = lifecycle.enter()
     try {
-      const response = await dispatcher.handleRequest(message, new HttpRequestEnv(request, reply, answer.notify))
+      const response = await dispatcher.handleRequest(message, new HttpRequestEnv(request, reply, answer.notify, statelessCalls))
       if (response !== undefined) reply.code(modernHttpStatus(response))
       return answer.finish(response)
     } finally {

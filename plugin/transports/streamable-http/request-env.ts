@@ -3,6 +3,8 @@ import type { JsonRpcNotification, JsonRpcRequest } from '../../protocol/jsonrpc
 import type { CallEnv, HttpOrigin } from '../../protocol/call-env.js'
 import type { AuthIdentity } from '../../protocol/identity.js'
 import type { Logger } from '../../protocol/logger.js'
+import type { RequestRegistry } from '../../protocol/client-session.js'
+import type { StatelessCalls } from './stateless-calls.js'
 
 /** An AbortSignal that fires if the client goes away before its answer was written. */
 function clientGoneSignal (reply: FastifyReply): AbortSignal {
@@ -28,7 +30,8 @@ export class HttpRequestEnv implements CallEnv {
   constructor (
     request: FastifyRequest,
     private readonly reply: FastifyReply,
-    readonly notify: (message: JsonRpcNotification | JsonRpcRequest) => void
+    readonly notify: (message: JsonRpcNotification | JsonRpcRequest) => void,
+    private readonly calls: StatelessCalls
   ) {
     this.auth = request.mcpAuth ?? undefined
     this.log = request.log
@@ -38,5 +41,10 @@ export class HttpRequestEnv implements CallEnv {
   /** Made on first use: most calls never look at it. */
   get signal (): AbortSignal {
     return (this.clientSignal ??= clientGoneSignal(this.reply))
+  }
+
+  /** Asked only when a call outlives its first turn, or a cancellation arrives; none for unidentified callers. */
+  get inFlight (): RequestRegistry | undefined {
+    return this.auth === undefined ? undefined : this.calls.of(this.auth.id)
   }
 }

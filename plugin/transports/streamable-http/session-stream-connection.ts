@@ -2,7 +2,6 @@ import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import type { SessionEvent, SessionSignal, SessionStateStore } from '../../sessions/session-state.js'
 import { openEventStream, type SseStream } from '../http/event-stream.js'
-import { reachStore } from '../http/http-checks.js'
 
 /** How a session's event streams behave on the wire. */
 export interface StreamSettings {
@@ -144,7 +143,7 @@ export class SessionStreamConnection {
     this.resumed = true
     this.claimed = false
     try {
-      await reachStore(this.store.takeOver(this.sessionId, this.streamId, this.holder))
+      await this.store.takeOver(this.sessionId, this.streamId, this.holder)
     } catch (error) {
       this.end('closed')
       throw error

@@ -222,7 +222,7 @@ export function createStatefulHandlers (
     const connection = new SessionStreamConnection(store, state.id, streamId, holder, answers.settings)
     sessions.attach(sessions.acquire(state.id), connection)
     reply.header(SESSION_HEADER, state.id)
-    const gap = await connection.start(reply, afterSeq, request.log, takeOver)
+    const gap = await reachStore(connection.start(reply, afterSeq, request.log, takeOver))
     if (gap) request.log.warn({ sessionId: state.id, streamId, limits: config.streamable.eventStore }, 'A resumed stream missed events the event store no longer kept')
     return connection
   }
@@ -235,7 +235,10 @@ export function createStatefulHandlers (
     // An answer that was completed and has nothing kept: 204 tells an event-stream client not to reconnect.
     if (status?.state === 'released') return await reply.code(204).send()
     if (status?.state === 'unknown') throw refusals.unknownLastEventId(lastEventId)
-    const connection = await connect(request, reply, state, cursor.streamId, cursor.seq, answers.newHolder(), true)
+    const holder = answers.newHolder()
+    const connection = await connect(request, reply, state, cursor.streamId, cursor.seq, holder, true)
+    // A resumed GET stream holds the standalone stream as a fresh one does, until it ends.
+    if (cursor.streamId === STANDALONE_STREAM) connection.whenEnded(() => { store.releaseStandalone(state.id, holder).catch(() => {}) })
     if (status?.state === 'finished') connection.end('finished')
     else if (status?.state === 'running') watchRunner(request, state, cursor.streamId, status.replica, status.requestId, connection)
     return undefined
