@@ -211,6 +211,13 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
       routes.addHook('onRequest', access.scopeGuard.onRequest)
       routes.addHook('preHandler', access.scopeGuard.preHandler)
     }
+    // Only when configured: otherwise the library is not loaded and the routes get no hook.
+    if (config.rateLimit !== undefined) {
+      const { createRateLimitHooks } = await import('./guards/rate-limit.js')
+      const limits = await createRateLimitHooks(routes, config.rateLimit, backends.cluster?.counters, app.log)
+      if (limits.onRequest !== undefined) routes.addHook('onRequest', limits.onRequest)
+      if (limits.preHandler !== undefined) routes.addHook('preHandler', limits.preHandler)
+    }
     const bodyLimit = config.bodyLimit
     if (bodyLimit !== undefined) routes.addHook('onRoute', (route) => { route.bodyLimit ??= bodyLimit })
     if (config.routes.streamableHttp) await routes.register(streamableHttpRoutes, { leg })

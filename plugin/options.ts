@@ -138,6 +138,23 @@ export const McpConfigSchema = Type.Object({
    */
   maxSessionsPerIdentity: Type.Optional(Type.Integer({ minimum: 1 })),
   /**
+   * Rate limits on the MCP routes, per caller (its identity, or its client address with `auth: false`): requests of
+   * any kind per window, and `tools/call` of named tools per window. One more gets 429 with Retry-After and a
+   * JSON-RPC error; other callers are not affected. In cluster mode the counters are kept in Redis, so a caller has
+   * one budget across the replicas. Off by default (the routes get no hook at all).
+   */
+  rateLimit: Type.Optional(Type.Object({
+    /** Requests one caller may send per window, on every MCP route together. Default: no limit on requests as a whole. */
+    max: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** The window (ms), for `max` and for `tools`. */
+    timeWindowMs: Type.Integer({ minimum: 1000, maximum: MAX_TIMER_MS, default: 60_000 }),
+    /** Calls of a tool one caller may make per window, e.g. `[{ name: 'deploy', max: 5 }]`. */
+    tools: Type.Array(Type.Object({
+      name: Type.String({ minLength: 1 }),
+      max: Type.Integer({ minimum: 1 })
+    }, { additionalProperties: false }), { default: [] })
+  }, { additionalProperties: false })),
+  /**
    * Secret that signs the `requestState` of 2026-07-28 requests that need client input over several rounds.
    * Default: random per process, right for one instance; behind a load balancer give every instance the same one.
    */
@@ -204,7 +221,7 @@ export type AuthOption = false | AuthMethods
 
 type StreamableConfig = McpConfig['streamable']
 
-export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'cluster' | 'bridge'>> {
+export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'cluster' | 'bridge' | 'rateLimit'>> {
   /** Bearer auth for the MCP routes, required: tokens, a verify function, or `false` to serve without auth. */
   auth: AuthOption
   /** The tools to serve (see `defineTool`). */
@@ -223,6 +240,7 @@ export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'ss
    */
   redis?: Redis
   bridge?: Partial<McpConfig['bridge']>
+  rateLimit?: Partial<NonNullable<McpConfig['rateLimit']>>
 }
 
 export interface ResolvedOptions {

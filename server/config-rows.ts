@@ -43,6 +43,14 @@ export const boolean: Parse = (raw) => {
 export const list: Parse = (raw) =>
   typeof raw === 'string' ? raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '') : raw
 
+/** `deploy=5,search=100`: calls per window of each named tool. An entry it cannot read leaves the text for the schema to refuse. */
+export const toolLimits: Parse = (raw) => {
+  const entries = list(raw)
+  if (!Array.isArray(entries)) return raw
+  const limits = entries.map((entry: string) => /^([^=\s]+)\s*=\s*(\d+)$/.exec(entry))
+  return limits.every((match) => match !== null) ? limits.map((match) => ({ name: match?.[1], max: Number(match?.[2]) })) : raw
+}
+
 interface RowText {
   /** Environment variable. */
   env?: string
@@ -118,6 +126,9 @@ export const CONFIG_ROWS: readonly ConfigRow[] = [
   },
   { env: 'MCP_MAX_SESSIONS_PER_IDENTITY', option: 'maxSessionsPerIdentity', parse: integer, describe: 'sessions (SSE and stateful together) one identity (or, without auth, one client address) may hold', defaultText: 'half the smallest session cap' },
   { env: 'MCP_SSE_MAX_IN_FLIGHT', option: 'sse.maxInFlight', parse: integer, describe: 'requests one SSE session may have running at once' },
+  { env: 'MCP_RATE_LIMIT', option: 'rateLimit.max', parse: integer, describe: 'requests one identity (or, without auth, one client address) may send per window on the MCP routes', defaultText: 'none (off)' },
+  { env: 'MCP_RATE_LIMIT_TOOLS', option: 'rateLimit.tools', parse: toolLimits, describe: 'calls of a tool one identity may make per window, e.g. deploy=5,search=100', expected: 'tool=number pairs separated by commas, such as deploy=5,search=100', defaultText: 'none' },
+  { env: 'MCP_RATE_LIMIT_WINDOW_MS', option: 'rateLimit.timeWindowMs', parse: integer, describe: 'the window of the rate limits (ms)', defaultText: '60000 (1 min)' },
   { env: 'MCP_AUTH_FAILURE_LOG_LEVEL', option: 'authFailureLogLevel', parse: text, describe: 'level of the log line for each refused credential' },
   { env: 'MCP_OAUTH_ISSUER', setting: 'oauthIssuer', parse: text, describe: 'accept access tokens from this OAuth authorization server (docs/oauth.md)', expected: 'an issuer URL such as https://auth.example.com' },
   { env: 'MCP_RESOURCE_URL', setting: 'resourceUrl', parse: text, describe: 'this server\'s URL as clients reach it, e.g. https://mcp.example.com/mcp; needed with MCP_OAUTH_ISSUER', expected: 'a URL such as https://mcp.example.com/mcp' },

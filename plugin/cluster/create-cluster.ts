@@ -26,6 +26,8 @@ export interface Cluster {
   readonly sseDirectory: SseDirectory
   /** `host:port` of Redis, for logs and status. */
   readonly address: string
+  /** The command connection and the key prefix, for counters that other modules keep in Redis (rate limits). */
+  readonly counters: { redis: Redis, keyPrefix: string }
   /** The shared store of stateful sessions. */
   statefulSessions: (options: { maxSessions: number, idleTimeoutMs: number, eventStore: EventLogLimits }) => Promise<SessionStateStore>
   close: () => Promise<void>
@@ -50,6 +52,7 @@ export async function createCluster (settings: ClusterSettings): Promise<Cluster
     broker,
     sseDirectory,
     address: redis.address,
+    counters: { redis: redis.commands, keyPrefix: redis.keys.prefix },
     async statefulSessions (options) {
       const store = await createRedisSessionStateStore(redis, { ...options, logger: settings.logger })
       stores.push(store)

@@ -18,6 +18,7 @@ function sampleText (row: ConfigRow): string {
   if (literals.length > 0) return String(literals.find((literal) => literal !== node.default))
   if (node.type === 'integer') return String((node.minimum ?? 0) + 1)
   if (node.type === 'boolean') return node.default === true ? '0' : '1'
+  if (row.env === 'MCP_RATE_LIMIT_TOOLS') return 'deploy=5,search=100'
   if (node.type === 'array') return row.env === 'MCP_ALLOWED_ORIGINS' ? 'https://app.example.com' : 'mcp.example.com'
   return 'a-value-of-sixteen-characters-or-more'
 }
@@ -26,7 +27,7 @@ function sampleText (row: ConfigRow): string {
 function valueAt (config: ReturnType<typeof parseConfig>, row: ConfigRow): unknown {
   if ('setting' in row) return config[row.setting]
   if (!('option' in row)) return undefined
-  return row.option.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], config.options)
+  return row.option.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], config.options)
 }
 
 test('every row names a flag or a variable, none twice, and a path the schemas hold', () => {

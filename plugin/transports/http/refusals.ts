@@ -63,6 +63,12 @@ export const refusals = {
   clusterUnavailable: (rpcId: JsonRpcId | null = null) =>
     new HttpRefusal(503, 'Service Unavailable: this request needs the shared session store (Redis), which is unreachable right now; retry in a few seconds',
       ErrorCode.ServerError, rpcId, RETRY_AFTER.unavailable),
+  rateLimited: (limit: number, windowMs: number, retryAfter: number) =>
+    new HttpRefusal(429, `Too Many Requests: this caller sent more than ${limit} requests in ${windowMs / 1000} s, its rate limit; ` +
+      `retry in ${retryAfter} s`, ErrorCode.ServerError, null, { 'retry-after': String(retryAfter) }),
+  toolRateLimited: (tool: string, limit: number, windowMs: number, retryAfter: number, rpcId: JsonRpcId | null) =>
+    new HttpRefusal(429, `Too Many Requests: this caller called the tool ${quoteValue(tool)} more than ${limit} times in ${windowMs / 1000} s, ` +
+      `its rate limit; retry in ${retryAfter} s`, ErrorCode.ServerError, rpcId, { 'retry-after': String(retryAfter) }),
   identityCap: (limit: number, rpcId: JsonRpcId | null = null) =>
     new HttpRefusal(429, `Too Many Requests: this caller already holds ${limit} open sessions and streams, the limit per caller; ` +
       'end one (DELETE /mcp with its Mcp-Session-Id, or close an SSE or listen stream) and retry', ErrorCode.ServerError, rpcId, RETRY_AFTER.full),
