@@ -3,21 +3,33 @@ import { createHook } from 'node:async_hooks'
 import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import mcpPlugin, { defineTool, type McpPluginOptions } from '../plugin/index.js'
+import mcpPlugin, { defineResource, defineTool, type McpPluginOptions } from '../plugin/index.js'
 import { fmt, fmtInt, mib, sleep } from '../bench/lib/stats.js'
 import type { ChurnArgs, ChurnResult, LoadArgs, LoadResult, SessionTally } from './soak-clients.js'
+import type { AttackArgs, AttackResult } from './soak-attacker.js'
 
 /**
  * `npm run soak`: load and churn against the plugin on loopback, then a markdown report; exits 1 if a check fails.
  * The servers run in this process (their memory and handles are what is measured); the clients run in a forked
  * child. Settings: SOAK_DURATION (seconds of load, default 60), SOAK_SESSIONS (SSE sessions, 50), SOAK_CALLERS
- * (stateless callers, 100), SOAK_CHURN (sessions opened and dropped, 10,000).
+ * (stateless callers, 100), SOAK_CHURN (sessions opened and dropped, 10,000), SOAK_ATTACK_DURATION (30).
+ * Last, an honest load with headroom (one call in flight per SSE session, a tenth of the callers) runs alone for
+ * SOAK_ATTACK_DURATION seconds, then again beside an attacker with a token of its own (scripts/soak-attacker.ts:
+ * slow bodies, session flooding, subscription flooding): every honest request must still be answered, with p99
+ * within 2× of the run without it. (The main load saturates the server on purpose; under saturation any extra
+ * request costs everyone, which is what rate limits are for, not these caps.)
  */
 const DURATION_S = Number(process.env.SOAK_DURATION ?? 60)
 const SESSIONS = Number(process.env.SOAK_SESSIONS ?? 50)
 const CALLERS = Number(process.env.SOAK_CALLERS ?? 100)
 const CHURN = Number(process.env.SOAK_CHURN ?? 10_000)
+const ATTACK_S = Number(process.env.SOAK_ATTACK_DURATION ?? 30)
 const TOKEN = 'soak-token-0123456789abcdef'
+const ATTACKER_TOKEN = 'soak-attacker-token-0123456789'
+/** Sessions one identity may hold on the load server: the honest clients' 50, and as many for the attacker. */
+const CAP_PER_IDENTITY = SESSIONS + 10
+const SLOW_BODIES = 100
+const SUBSCRIPTIONS_PER_SESSION = 150
 const IDLE_MS = 2_000
 
 const echoTag = defineTool({
@@ -30,15 +42,19 @@ const echoTag = defineTool({
   }
 })
 
+/** What the attacker subscribes to. */
+const watched = defineResource({ uriTemplate: 'soak://{path}', name: 'soak', handler: (uri) => uri })
+
 async function startServer (options: Partial<McpPluginOptions>): Promise<{ app: FastifyInstance, base: string }> {
   const app = Fastify({ logger: { level: 'error', stream: process.stderr } })
-  await app.register(mcpPlugin, { auth: { tokens: [TOKEN] }, tools: [echoTag], toolTimeoutMs: 10_000, ...options } as McpPluginOptions)
+  await app.register(mcpPlugin, { auth: { tokens: [TOKEN, ATTACKER_TOKEN] }, tools: [echoTag], resources: [watched], toolTimeoutMs: 10_000, ...options } as McpPluginOptions)
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   return { app, base: address }
 }
 
-async function runClients<T> (mode: 'load' | 'churn', args: LoadArgs | ChurnArgs): Promise<T> {
-  const child = fork(fileURLToPath(new URL('./soak-clients.js', import.meta.url)), [mode, JSON.stringify(args)], { stdio: 'inherit' })
+async function runClients<T> (mode: 'load' | 'churn' | 'attack', args: LoadArgs | ChurnArgs | AttackArgs): Promise<T> {
+  const script = mode === 'attack' ? './soak-attacker.js' : './soak-clients.js'
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), mode === 'attack' ? [JSON.stringify(args)] : [mode, JSON.stringify(args)], { stdio: 'inherit' })
   return await new Promise((resolve, reject) => {
     let result: T | undefined
     child.on('message', (message) => { result = message as T })
@@ -102,8 +118,9 @@ function sessionRows (tallies: SessionTally[]): string[] {
 }
 
 async function main (): Promise<void> {
-  const sse = await startServer({ routes: { sse: true, streamableHttp: true }, sse: { maxSessions: SESSIONS + 100 } })
-  const stateful = await startServer({ routes: { sse: false }, streamable: { sessions: true, maxSessions: 50_000, idleTimeoutMs: IDLE_MS } })
+  const sse = await startServer({ routes: { sse: true, streamableHttp: true }, sse: { maxSessions: SESSIONS + 100 }, maxSessionsPerIdentity: CAP_PER_IDENTITY })
+  // The churn opens up to 32 sessions at a time and abandons some: the per-identity cap is not what it measures.
+  const stateful = await startServer({ routes: { sse: false }, streamable: { sessions: true, maxSessions: 50_000, idleTimeoutMs: IDLE_MS }, maxSessionsPerIdentity: 50_000 })
   const total = (): number => sse.app.mcp.status().sessions.sse + (stateful.app.mcp.status().sessions.streamableHttp ?? 0)
 
   // Warm-up, so that the baseline is taken after V8 and the allocators reached their working size.
@@ -143,6 +160,29 @@ async function main (): Promise<void> {
     ['no timer or TCP handle created during churn left behind (unref\'d ones included)', leftOver.Timeout === 0 && leftOver.TCPWRAP === 0, `${leftOver.Timeout} timers${leftOver.timers.length === 0 ? '' : ` (${leftOver.timers.join('; ')})`}, ${leftOver.TCPWRAP} TCP handles`]
   ]
 
+  // An honest load with headroom, alone and then beside an attacker.
+  const honest: LoadArgs = { sseBase: sse.base, token: TOKEN, sessions: SESSIONS, callers: Math.ceil(CALLERS / 10), durationMs: ATTACK_S * 1000, window: 1 }
+  const reference = await runClients<LoadResult>('load', honest)
+  const [attacked, attacker] = await Promise.all([
+    runClients<LoadResult>('load', honest),
+    runClients<AttackResult>('attack', { base: sse.base, token: ATTACKER_TOKEN, durationMs: ATTACK_S * 1000, slowBodies: SLOW_BODIES, subscriptionsPerSession: SUBSCRIPTIONS_PER_SESSION })
+  ])
+  const referenceAll = [...reference.sessions, reference.callers]
+  const attackedAll = [...attacked.sessions, attacked.callers]
+  const attackedSum = (key: keyof SessionTally): number => attackedAll.reduce((n, t) => n + (t[key] as number), 0)
+  const refusedSessions = Object.entries(attacker.sessions.refused).map(([status, n]) => `${n} × ${status}`).join(', ') || 'none'
+  checks.push(
+    ['beside an attacker: every honest request got exactly one answer, none refused, no cross-talk',
+      attackedAll.every((t) => t.sent === t.answered) && attackedSum('duplicates') === 0 && attackedSum('errors') === 0 && attackedSum('crossTalk') === 0,
+      `${fmtInt(attackedSum('sent'))} sent, ${fmtInt(attackedSum('answered'))} answered, ${attackedSum('errors')} errors, ${attackedSum('crossTalk')} cross-talk`],
+    ['beside an attacker: p99 within 2× of the run without', attacked.latency.p99 <= 2 * reference.latency.p99,
+      `p99 ${fmt(reference.latency.p99)} ms → ${fmt(attacked.latency.p99)} ms`],
+    ['the attacker held at most maxSessionsPerIdentity sessions, and was told 429 past it', attacker.sessions.mostOpen <= CAP_PER_IDENTITY &&
+      Object.keys(attacker.sessions.refused).every((status) => status === '429'), `at most ${attacker.sessions.mostOpen} open (cap ${CAP_PER_IDENTITY}); refused: ${refusedSessions}`],
+    ['the attacker held at most maxSubscriptionsPerSession subscriptions in any session', attacker.subscriptions.mostPerSession <= 100,
+      `at most ${attacker.subscriptions.mostPerSession} in one session; ${fmtInt(attacker.subscriptions.accepted)} accepted, ${fmtInt(attacker.subscriptions.refused)} refused`]
+  )
+
   const lines = [
     '# Soak report', '',
     `Node ${process.version}, ${new Date().toISOString()}; loopback; ${DURATION_S} s of load with ${SESSIONS} legacy SSE sessions (4 calls in flight each) and ${CALLERS} stateless callers; churn of ${fmtInt(CHURN)} sessions.${(globalThis as { gc?: unknown }).gc === undefined ? ' **Run with --expose-gc for meaningful memory figures.**' : ''}`, '',
@@ -158,6 +198,15 @@ async function main (): Promise<void> {
     row(['when', 'RSS', 'JS heap used', 'active resources']), row(['---', '---:', '---:', '---']),
     ...([['baseline (after warm-up)', baseline], ['after load', afterLoad], ['after churn', afterChurn]] as const)
       .map(([when, s]) => row([when, mib(s.rss), mib(s.heapUsed), resourcesText(s.resources)])), '',
+    `## Beside an attacker: ${ATTACK_S} s twice`, '',
+    `An honest load with headroom (${SESSIONS} SSE sessions with one call in flight each, ${honest.callers} stateless callers) alone, then again while another identity ` +
+      `trickles ${attacker.slowBodies.opened} request bodies (1 byte/s; ${attacker.slowBodies.openAtEnd} still held at the end), ` +
+      `opens legacy SSE sessions (${fmtInt(attacker.sessions.attempts)} tries, ${attacker.sessions.accepted} accepted, at most ${attacker.sessions.mostOpen} open, refused: ${refusedSessions}) ` +
+      `and floods each with resources/subscribe (${fmtInt(attacker.subscriptions.sent)} sent, ${fmtInt(attacker.subscriptions.accepted)} accepted, ${fmtInt(attacker.subscriptions.refused)} refused).`, '',
+    row(['run', 'sent', 'answered', 'errors', 'p50', 'p99', 'max']), row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
+    ...([['alone', reference, referenceAll], ['beside the attacker', attacked, attackedAll]] as const).map(([name, run, tallies]) => row([name,
+      fmtInt(tallies.reduce((n, t) => n + t.sent, 0)), fmtInt(tallies.reduce((n, t) => n + t.answered, 0)), tallies.reduce((n, t) => n + t.errors, 0),
+      `${fmt(run.latency.p50)} ms`, `${fmt(run.latency.p99)} ms`, `${fmt(run.latency.max)} ms`])), '',
     '## Checks', '',
     row(['check', 'result', 'figures']), row(['---', '---', '---']),
     ...checks.map(([name, ok, figures]) => row([name, ok ? 'pass' : '**FAIL**', figures])), ''
