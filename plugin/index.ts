@@ -66,8 +66,11 @@ declare module 'fastify' {
     mcp: McpHost
   }
   interface FastifyRequest {
-    /** On the MCP routes: the caller, once auth accepted the request; null when auth is off. Not set on other routes. */
-    mcpAuth: AuthIdentity | null
+    /**
+     * On the MCP routes: the caller, once auth accepted the request; null when auth is off. Undefined on the host
+     * application's own routes, which the plugin never decorates.
+     */
+    mcpAuth?: AuthIdentity | null
   }
 }
 

@@ -44,7 +44,7 @@ export function createScopeGuard (operations: () => OperationScopes, authority: 
     if (needed.length === 0) return true
     const identity = request.mcpAuth
     const granted = identity?.scopes
-    if (identity === null || !Array.isArray(granted)) return true
+    if (identity == null || !Array.isArray(granted)) return true
     const missing = missingScopes(needed, effectiveScopes(identity, granted))
     if (missing.length === 0) return true
     const asked = challengeScopes(baseScopes, needed)
