@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyReply } from 'fastify'
 import type { SessionEvent, SessionSignal, SessionStateStore } from '../../sessions/session-state.js'
-import { openEventStream, type SseStream } from '../http/event-stream.js'
+import { openEventStream, resetSocket, type SseStream } from '../http/event-stream.js'
 
 /** How a session's event streams behave on the wire. */
 export interface StreamSettings {
@@ -171,7 +171,7 @@ export class SessionStreamConnection {
       socket.off('close', onClose)
       this.releaseHold = undefined
       this.stopListening()
-      if (reset && !socket.destroyed && socket.bytesRead === readBefore) socket.resetAndDestroy()
+      if (reset && socket.bytesRead === readBefore) resetSocket(socket)
     }
     socket.once('close', onClose)
     holds.set(socket, release)
@@ -206,7 +206,7 @@ export class SessionStreamConnection {
       this.releaseHold(true)
     } else if (!this.ended) {
       this.stream?.reset()
-      if (this.stream === undefined) this.socket?.resetAndDestroy()
+      if (this.stream === undefined && this.socket !== undefined) resetSocket(this.socket)
       this.end('taken-over')
     }
   }
