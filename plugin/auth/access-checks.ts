@@ -6,6 +6,8 @@ import type { AnyPrompt } from '../prompts/prompt-definition.js'
 import { createBearerAuth, type AuthCheck } from './bearer-auth.js'
 import type { ScopeGuard } from './scope-guard.js'
 import type { TokenAuthority } from './token-authority.js'
+import type { McpTelemetry } from '../telemetry/telemetry.js'
+import type { RequestLoggers } from '../transports/http/request-loggers.js'
 
 export interface AccessChecks {
   /** The credentials check; undefined with `auth: false`. */
@@ -21,6 +23,9 @@ export interface AccessContext {
   prompts: readonly AnyPrompt[]
   prefix: string | undefined
   config: McpConfig
+  /** Told of every refusal (the refusal counter); undefined when off. */
+  telemetry?: McpTelemetry
+  loggers?: RequestLoggers
 }
 
 /** Does any definition declare scopes? Decides whether the scope guard exists at all. */
@@ -46,9 +51,9 @@ export async function createAccessChecks (app: FastifyInstance, context: AccessC
       endpointPaths: config.routes.streamableHttp ? [`${prefix}/mcp`] : [`${prefix}/sse`]
     })
   }
-  const scopeGuard = operations === undefined ? undefined : (await import('./scope-guard.js')).createScopeGuard(operations, authority)
+  const scopeGuard = operations === undefined ? undefined : (await import('./scope-guard.js')).createScopeGuard(operations, authority, context.telemetry)
   return {
-    bearerAuth: auth === false ? undefined : createBearerAuth(auth, config.authFailureLogLevel, authority),
+    bearerAuth: auth === false ? undefined : createBearerAuth(auth, config.authFailureLogLevel, authority, context.telemetry, context.loggers),
     scopeGuard
   }
 }

@@ -27,8 +27,9 @@ function answerAndLeave (answer: PostAnswer, response: JsonRpcResponse | undefin
  * once its headers and body have been checked.
  */
 export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg: LegContext }): Promise<void> {
-  const { dispatcher, lifecycle, config } = leg
+  const { dispatcher, lifecycle, config, loggers, telemetry } = leg
   const { maxBufferedBytes, keepAliveMs } = config.streamable
+  const postCut = telemetry === undefined ? undefined : () => { telemetry.slowReader('post') }
 
   // Clients repeat these headers on every request: each check runs once per distinct value (see rememberLast).
   const knownVersion = rememberLast((version) => version === undefined || version === MODERN_PROTOCOL_VERSION || isSupportedLegacyVersion(version))
@@ -74,8 +75,8 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     if (classified.kind === 'request') refuseWhileDraining(lifecycle)
     if (stateful !== undefined) return stateful.post(request, reply, classified)
 
-    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
-    const env = new HttpRequestEnv(request, reply, answer.notify)
+    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs, postCut)
+    const env = new HttpRequestEnv(request, reply, answer.notify, undefined, loggers)
     if (classified.kind !== 'request') {
       if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
       else dispatcher.handleResponse(classified.message, env)
