@@ -14,6 +14,7 @@ import { measureM2 } from './measures/m2-sse.js'
 import { measureM3 } from './measures/m3-cold-start.js'
 import { measureM4 } from './measures/m4-scale.js'
 import { measureOAuth } from './measures/m5-oauth.js'
+import { measureM6 } from './measures/m6-cluster.js'
 
 await pinSelf()
 
@@ -23,8 +24,8 @@ const startLoad = loadavg()
 const settings = readSettings()
 const sections: Section[] = []
 const children: ServerChild[] = []
-// BENCH_ONLY=M2,M3 skips the others (M1 always runs: M4 compares with it). For quick looks, not for the record.
-const only = (process.env.BENCH_ONLY ?? '').toUpperCase().split(',').filter((m) => m !== '')
+// BENCH_ONLY=M2,M3 skips the others (M1 runs when M4 does: M4 compares with it). For quick looks, not for the record.
+const only = (process.env.BENCH_ONLY ?? '').toUpperCase().split(',').map((m) => m.trim()).filter((m) => m !== '')
 const wanted = (measure: string): boolean => only.length === 0 || only.includes(measure)
 
 async function stopAll (): Promise<void> {
@@ -38,20 +39,23 @@ try {
     children.push(child)
     return child
   }
-  const servers: Servers = {
-    ours: await start('ours', 'ours'),
-    ceiling: await start('ceiling (bare Fastify)', 'bare-fastify'),
-    oursSse: await start('ours (SSE)', 'ours'),
-    ceilingSse: await start('ceiling (hand-made SSE)', 'ceiling-sse')
+  if (wanted('M1') || wanted('M2') || wanted('M4') || wanted('M5')) {
+    const servers: Servers = {
+      ours: await start('ours', 'ours'),
+      ceiling: await start('ceiling (bare Fastify)', 'bare-fastify'),
+      oursSse: await start('ours (SSE)', 'ours'),
+      ceilingSse: await start('ceiling (hand-made SSE)', 'ceiling-sse')
+    }
+    const m1 = wanted('M1') || wanted('M4') ? await measureM1(servers, settings, start, log) : undefined
+    if (m1 !== undefined) sections.push(m1.section)
+    if (wanted('M2')) sections.push(await measureM2(servers, settings, log))
+    if (m1 !== undefined && wanted('M4')) sections.push(await measureM4(servers, settings, m1.ours, log))
+    if (wanted('M5')) sections.push(await measureOAuth(servers, settings, start, log))
   }
-  const m1 = await measureM1(servers, settings, start, log)
-  sections.push(m1.section)
-  if (wanted('M2')) sections.push(await measureM2(servers, settings, log))
-  if (wanted('M4')) sections.push(await measureM4(servers, settings, m1.ours, log))
-  if (wanted('M5')) sections.push(await measureOAuth(servers, settings, start, log))
-  // Cold starts want the server core to themselves.
+  // Cold starts and the cluster want the server core to themselves.
   await stopAll()
   if (wanted('M3')) sections.push(await measureM3(settings, log))
+  if (wanted('M6')) sections.push(await measureM6(settings, log))
 } catch (error) {
   log(`failed: ${(error as Error).stack ?? String(error)}`)
   process.exitCode = 1

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from 'fastify'
-import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js'
+import { createDispatcher } from './dispatch/dispatcher.js'
+import { rememberDispatcher } from './host-internals.js'
 import { resolveOptions, type McpPluginOptions } from './options.js'
 import { createLifecycle } from './lifecycle.js'
 import { createAccessChecks } from './auth/access-checks.js'
@@ -27,7 +28,6 @@ import type { BridgedTool } from './bridge/bridge-setup.js'
 
 /** What the plugin exposes on the Fastify instance as `fastify.mcp`. */
 export interface McpHost {
-  readonly dispatcher: Dispatcher
   /** A snapshot for health checks and status tools. */
   status: () => McpStatus
   /**
@@ -74,7 +74,7 @@ declare module 'fastify' {
     mcp: McpHost
   }
   interface FastifyRequest {
-    /** The caller, once the MCP bearer auth has accepted the request; null when auth is off. */
+    /** On the MCP routes: the caller, once auth accepted the request; null when auth is off. Not set on other routes. */
     mcpAuth: AuthIdentity | null
   }
 }
@@ -159,8 +159,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
   }
 
   let bridged: BridgedTool[] = []
+  rememberDispatcher(app, dispatcher)
   app.decorate('mcp', {
-    dispatcher,
     status,
     drain,
     notifyListChanged: dispatcher.notifyListChanged,
@@ -174,7 +174,6 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     bridgedTools: () => bridged.map((tool) => ({ ...tool })),
     metrics
   })
-  app.decorateRequest('mcpAuth', null)
   app.decorateRequest('mcpBridge', { getter () { return mcpBridgeOf(this) } })
 
   // Marked routes become tools once every plugin has loaded; the bridge's code is loaded only if a route is marked.
@@ -200,9 +199,26 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     await app.register(healthRoutes, { prefix, status, sseStatus })
   }
 
-  const access = await createAccessChecks(app, { auth, tools, resources, prompts, prefix, config, telemetry, loggers })
+  const access = await createAccessChecks(app, {
+    auth,
+    prefix,
+    config,
+    definitions: {
+      current: dispatcher.definitions,
+      onChange: (listener) => {
+        dispatcher.addRelay(async (event) => {
+          if (event.kind === 'list-changed') listener()
+          return 0
+        })
+      }
+    },
+    telemetry,
+    loggers
+  })
   const bearerAuth = access.bearerAuth
   await app.register(async function mcpRoutes (routes) {
+    // Set by the auth hook of these routes only: the host application's own requests carry no such property.
+    routes.decorateRequest('mcpAuth', null)
     routes.setErrorHandler(createJsonRpcErrorHandler(telemetry))
     // Fastify's two request lines give way to one line per MCP message here (see request-loggers.ts).
     if (loggers.childLoggerFactory !== undefined) routes.setChildLoggerFactory(loggers.childLoggerFactory)
@@ -213,7 +229,7 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
       if (bearerAuth === undefined) done()
       else bearerAuth(request, reply, done)
     })
-    // Only when a tool, resource or prompt declares scopes: otherwise no hook at all.
+    // Only when callers can carry scopes (OAuth, a verify function): otherwise no hook at all.
     if (access.scopeGuard !== undefined) {
       routes.addHook('onRequest', access.scopeGuard.onRequest)
       routes.addHook('preHandler', access.scopeGuard.preHandler)

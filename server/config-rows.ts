@@ -84,6 +84,11 @@ export const CONFIG_ROWS: readonly ConfigRow[] = [
   { env: 'MCP_STATEFUL_MAX_SESSIONS', option: 'streamable.maxSessions', parse: integer, describe: 'open stateful sessions at most' },
   { env: 'MCP_STATEFUL_IDLE_TIMEOUT_MS', option: 'streamable.idleTimeoutMs', parse: integer, describe: 'a stateful session with no traffic for this long is ended (ms)' },
   { env: 'MCP_SHUTDOWN_GRACE_MS', setting: 'shutdownGraceMs', parse: integer, describe: 'on SIGTERM/SIGINT, how long calls in flight may take to finish (ms)' },
+  { env: 'MCP_REQUEST_TIMEOUT_MS', setting: 'requestTimeoutMs', parse: integer, describe: 'how long a request (headers and body) may take to arrive (ms); 0 for no limit', defaultText: '30000 (30 s)' },
+  { env: 'MCP_HEADERS_TIMEOUT_MS', setting: 'headersTimeoutMs', parse: integer, describe: 'how long its headers may take (ms), at most the request timeout', defaultText: '10000 (10 s)' },
+  { env: 'MCP_KEEP_ALIVE_TIMEOUT_MS', setting: 'keepAliveTimeoutMs', parse: integer, describe: 'how long an idle keep-alive connection stays open (ms)', defaultText: '72000 (72 s)' },
+  { env: 'MCP_MAX_CONNECTIONS', setting: 'maxConnections', parse: integer, describe: 'open connections at most, all clients together' },
+  { env: 'MCP_MAX_CONNECTIONS_PER_ADDRESS', setting: 'maxConnectionsPerAddress', parse: integer, describe: 'open connections one client address may hold; 0 for no limit' },
   {
     env: 'MCP_ALLOWED_HOSTS',
     option: 'allowedHosts',

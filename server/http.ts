@@ -1,7 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import mcpPlugin, { redactUrl, requestLogSerializer, type AnyTool, type AuthOption } from '../plugin/index.js'
+import { sendEarlyRefusal } from '../plugin/transports/http/lingering-close.js'
 import type { OAuthOptions } from '../plugin/auth/oauth/oauth-options.js'
 import { generateKey } from './generate-key.js'
+import { answerClientError, createConnectionLimits, type ConnectionLimits } from './connection-limits.js'
 import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 import { startupBanner } from './banner.js'
 import { createBuiltinTools } from './builtin-tools.js'
@@ -49,17 +51,21 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
   if (config.otlpEndpoint !== undefined || config.otlpTracesEndpoint !== undefined) {
     stopTracing = await (await import('./otlp-tracing.js')).startOtlpTracing()
   }
-  const app = Fastify({
+  const connections = createConnectionLimits(config, () => app.log)
+  const app: FastifyInstance = Fastify({
     // A client may put its token in the query string: no log line shows a query string but the SSE sessionId.
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], serializers: { req: requestLogSerializer } },
     forceCloseConnections: 'idle',
-    schemaController: { compilersFactory: schemaCompilersOnFirstUse }
+    schemaController: { compilersFactory: schemaCompilersOnFirstUse },
+    // Request, headers and keep-alive timeouts, and connection caps per client address and in total.
+    serverFactory: connections.serverFactory,
+    clientErrorHandler: (error, socket) => { answerClientError(error, socket, config) }
   })
   // Fastify's own not-found handler logs and echoes the URL with its query string.
   app.setNotFoundHandler(function notFound (request, reply) {
     const route = `${request.method}:${redactUrl(request.url)}`
     request.log.info(`Route ${route} not found`)
-    void reply.code(404).send({ error: 'Not Found', message: `Route ${route} not found`, statusCode: 404 })
+    sendEarlyRefusal(request, reply, () => { void reply.code(404).send({ error: 'Not Found', message: `Route ${route} not found`, statusCode: 404 }) })
   })
   const loaded = config.toolsModule !== undefined ? await loadTools(config.toolsModule) : undefined
   const tools: AnyTool[] = loaded?.tools ?? createBuiltinTools(() => ({ ...app.mcp.status() }))
@@ -78,7 +84,7 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
   }
   if (config.noAuth) app.log.warn('Auth is off (--no-auth): every caller that can reach this server may call its tools')
 
-  installSignalHandlers(app, config.shutdownGraceMs)
+  installSignalHandlers(app, config.shutdownGraceMs, connections)
   const address = await listen(app, config)
   if (config.metricsPort !== undefined && app.mcp.metrics !== undefined) {
     const { collectDefaultMetrics } = await import('prom-client')
@@ -116,7 +122,7 @@ const CLOSE_ALLOWANCE_MS = 2_000
  * SIGTERM / SIGINT: keep listening while draining (so /health answers 503 and new MCP requests get 503 at once),
  * let requests in flight finish for up to `graceMs`, cut whatever is left, close, exit 0. A second signal exits 1.
  */
-function installSignalHandlers (app: FastifyInstance, graceMs: number): void {
+function installSignalHandlers (app: FastifyInstance, graceMs: number, connections: ConnectionLimits): void {
   let stopping = false
   async function shutdown (signal: NodeJS.Signals): Promise<void> {
     if (stopping) {
@@ -130,8 +136,14 @@ function installSignalHandlers (app: FastifyInstance, graceMs: number): void {
     }, graceMs + CLOSE_ALLOWANCE_MS)
     deadline.unref()
     app.log.info({ signal, graceMs }, 'Draining: /health now answers 503')
-    await app.mcp.drain(graceMs)
+    const drained = app.mcp.drain(graceMs)
+    // Connections with no call in flight (idle, or still sending a request that would be refused) go at once.
+    const cut = connections.closeConnectionsWithoutCalls()
+    if (cut > 0) app.log.info({ connections: cut }, 'Closed the connections that held no call')
+    await drained
     const stuck = app.mcp.status().inFlight > 0
+    // And those opened during the drain: a slow body started then must not hold close() open past the deadline.
+    connections.closeConnectionsWithoutCalls()
     const closing = app.close()
     // Requests still running after the grace period would hold close() open: cut their connections.
     if (stuck) app.server.closeAllConnections()

@@ -21,6 +21,16 @@ export const ServerSettingsSchema = Type.Object({
   logLevel: Type.Union([LogLevel], { default: 'info' }),
   /** On SIGTERM/SIGINT, how long calls in flight may take to finish (ms). */
   shutdownGraceMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 8_000 }),
+  /** How long a request (headers and body) may take to arrive (ms); 0 for no limit. Responses are not limited. */
+  requestTimeoutMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 30_000 }),
+  /** How long a request's headers may take to arrive (ms), at most the request timeout; 0 for no limit. */
+  headersTimeoutMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 10_000 }),
+  /** How long an idle keep-alive connection stays open (ms). Above a load balancer's idle timeout (60 s for most). */
+  keepAliveTimeoutMs: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 72_000 }),
+  /** Open connections at most, all clients together; one more gets 503. Keep it below the process's file limit. */
+  maxConnections: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1_000 }),
+  /** Open connections one client address may hold; one more gets 429. 0 for no limit (behind a proxy). */
+  maxConnectionsPerAddress: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 200 }),
   /**
    * OAuth resource server (docs/oauth.md): the authorization server's issuer, this server's URI, and the rest.
    * Read as text here; server/oauth-settings.ts checks them together and makes the plugin's `auth.oauth`.

@@ -37,7 +37,8 @@ export async function pinSelf (): Promise<boolean> {
   const child = spawn(TASKSET, ['-c', LOAD_CORE as string, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit', env: { ...process.env, BENCH_PINNED: '1' }
   })
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { child.kill(signal) })
+  // A signal goes on to the pinned run, which stops what it started (redis-server too) and exits; we follow.
+  pinnedRun = child
   const code = await new Promise<number>((resolve) => {
     child.once('exit', (exitCode, signal) => { resolve(exitCode ?? (signal !== null ? 1 : 0)) })
   })
@@ -46,6 +47,8 @@ export async function pinSelf (): Promise<boolean> {
 
 // Every process the bench starts, so that all of them die with it, whatever happens.
 const children = new Set<ChildProcess>()
+/** In the unpinned parent: the pinned re-run of the bench, which gets our signals. */
+let pinnedRun: ChildProcess | undefined
 
 function killAll (): void {
   for (const child of children) {
@@ -55,6 +58,10 @@ function killAll (): void {
 process.on('exit', killAll)
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
+    if (pinnedRun !== undefined && pinnedRun.exitCode === null) {
+      pinnedRun.kill(signal)
+      return
+    }
     killAll()
     process.exit(130)
   })
@@ -62,9 +69,14 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 /** Spawns `node ...nodeArgs` on the server core; tracked, so it is killed when the bench exits. */
 export function spawnNode (nodeArgs: string[], options: SpawnOptions = {}): ChildProcess {
+  return spawnPinned(process.execPath, nodeArgs, options)
+}
+
+/** Spawns any program (redis-server, say) on the server core, or the load generator's; tracked like `spawnNode`. */
+export function spawnPinned (program: string, programArgs: string[], options: SpawnOptions = {}, core: 'server' | 'load' = 'server'): ChildProcess {
   const [command, args] = TASKSET === undefined
-    ? [process.execPath, nodeArgs]
-    : [TASKSET, ['-c', SERVER_CORE as string, process.execPath, ...nodeArgs]]
+    ? [program, programArgs]
+    : [TASKSET, ['-c', (core === 'server' ? SERVER_CORE : LOAD_CORE) as string, program, ...programArgs]]
   const child = spawn(command, args, { cwd: REPO_ROOT, ...options })
   children.add(child)
   child.once('exit', () => { children.delete(child) })

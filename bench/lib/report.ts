@@ -10,6 +10,8 @@ export interface Row {
   target: string
   /** undefined: reported only, no target. */
   pass: boolean | undefined
+  /** The measure could not be taken on this machine (its row says why). */
+  notRun?: boolean
 }
 
 export interface Section {
@@ -71,7 +73,9 @@ export function renderReport (sections: Section[], machine: string, settings: st
     ''
   ]
   const failed = sections.flatMap((s) => s.rows).filter((r) => r.pass === false)
-  parts.push(failed.length === 0 ? 'All targets met in this run.' : `Targets missed in this run: ${failed.map((r) => r.measure).join('; ')}.`, '')
+  const notRun = sections.flatMap((s) => s.rows).filter((r) => r.notRun === true)
+  parts.push((failed.length === 0 ? 'All targets met in this run.' : `Targets missed in this run: ${failed.map((r) => r.measure).join('; ')}.`) +
+    (notRun.length === 0 ? '' : ` Not run: ${notRun.map((r) => `${r.measure} (${r.target})`).join('; ')}.`), '')
   for (const section of sections) {
     if (section.notes.length === 0) continue
     parts.push(`## ${section.title}`, '', ...section.notes.map((note) => `- ${note}`), '')

@@ -24,6 +24,10 @@ export interface Settings {
   churnWarmup: number
   /** M3: cold starts per entry (median reported), after one discarded warm-up start. */
   coldRuns: number
+  /** M6: pairs of server processes (cluster mode on, off) for the stateless throughput comparison. */
+  m6Processes: number
+  /** M6: messages per pass of the relay CPU measurement (10 at a time). */
+  relayMessages: number
 }
 
 export function readSettings (): Settings {
@@ -39,14 +43,17 @@ export function readSettings (): Settings {
     roundTrips: Math.max(10, Math.round(envNumber('BENCH_ROUND_TRIPS', 500))),
     churn: Math.max(100, Math.round(envNumber('BENCH_CHURN', 10_000))),
     churnWarmup: Math.max(300, Math.round(envNumber('BENCH_CHURN_WARMUP', 4000))),
-    coldRuns: Math.max(1, Math.round(envNumber('BENCH_COLD_RUNS', 5)))
+    coldRuns: Math.max(1, Math.round(envNumber('BENCH_COLD_RUNS', 5))),
+    m6Processes: Math.max(1, Math.round(envNumber('BENCH_M6_PROCESSES', 2))),
+    relayMessages: Math.max(100, Math.round(envNumber('BENCH_RELAY_MESSAGES', 2000)))
   }
 }
 
 export function describeSettings (s: Settings): string {
   return `M1 ${s.connections} connections, ${s.m1Processes} process pairs, each ${s.warmup} s warm-up + ${s.duration} s measured per target in ${s.rounds} alternating rounds; ` +
     `M2 ${s.sessions} sessions (slope to ${s.largeSessions}), ${s.roundTrips} round trips; M3 median of ${s.coldRuns}; ` +
-    `M4 ${s.m4Duration} s load with ${s.sessions} idle sessions, ${s.churn.toLocaleString('en-US')} sessions churned after a ${s.churnWarmup.toLocaleString('en-US')}-session warm-up churn`
+    `M4 ${s.m4Duration} s load with ${s.sessions} idle sessions, ${s.churn.toLocaleString('en-US')} sessions churned after a ${s.churnWarmup.toLocaleString('en-US')}-session warm-up churn; ` +
+    `M6 (cluster) ${s.roundTrips} round trips per pass, ${s.relayMessages.toLocaleString('en-US')} messages per CPU pass, ${s.m6Processes} on/off process pairs as in M1, the M4 churn across 2 replicas`
 }
 
 /** The long-running server children, each alone on the server core while it is measured. */

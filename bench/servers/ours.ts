@@ -2,6 +2,7 @@
  * The server under test: the plugin registered in a plain Fastify app (logger off, as in the ceiling), bearer
  * auth on, the bench tools, both transports. Run as a child of the bench; see common.ts for the control channel.
  * With BENCH_AUTH=jwt it accepts OAuth access tokens instead (JWTs verified against BENCH_JWKS), for M5.
+ * M6 sets BENCH_REDIS_URL for cluster mode, and BENCH_REQUEST_STATE_SECRET on both sides of its on/off comparison.
  */
 import Fastify from 'fastify'
 import mcpPlugin, { type AuthOption } from '../../plugin/index.js'
@@ -20,7 +21,12 @@ await app.register(mcpPlugin, {
   auth: await benchAuth(),
   tools: benchTools,
   // Above the default of 50 so that churn batches never wait for the previous batch's closes to land.
-  sse: { maxSessions: Number(process.env.BENCH_SSE_MAX_SESSIONS ?? 200) }
+  sse: { maxSessions: Number(process.env.BENCH_SSE_MAX_SESSIONS ?? 200) },
+  // One token opens every session of the bench (up to 500 at once in M2): the per-caller cap, 25 by default, is
+  // still checked on every open but must not refuse them.
+  maxSessionsPerIdentity: 1_000_000,
+  ...(process.env.BENCH_REQUEST_STATE_SECRET === undefined ? {} : { requestStateSecret: process.env.BENCH_REQUEST_STATE_SECRET }),
+  ...(process.env.BENCH_REDIS_URL === undefined ? {} : { cluster: { redisUrl: process.env.BENCH_REDIS_URL } })
 })
 const address = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) })
 serveControl(() => app.mcp.status().sessions.sse, async () => {

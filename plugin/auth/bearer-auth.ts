@@ -7,6 +7,7 @@ import { oauthRefusals, STATIC_REFUSALS, type AuthRefusal } from './auth-refusal
 import type { TokenAuthority } from './token-authority.js'
 import type { McpTelemetry } from '../telemetry/telemetry.js'
 import type { RequestLoggers } from '../transports/http/request-loggers.js'
+import { sendEarlyRefusal } from '../transports/http/lingering-close.js'
 
 type Refusal = 'missing' | 'scheme'
 
@@ -64,7 +65,7 @@ export function createBearerAuth (auth: AuthMethods, failureLogLevel: string, au
     telemetry?.refusedQuietly(refusal.status, refusal.status === 503 ? 'unavailable' : undefined)
     if (refusal.challenge !== undefined) reply.header('www-authenticate', refusal.challenge)
     if (refusal.retryAfter !== undefined) reply.header('retry-after', refusal.retryAfter)
-    void reply.code(refusal.status).send(failure(null, ErrorCode.ServerError, refusal.message))
+    sendEarlyRefusal(request, reply, () => { void reply.code(refusal.status).send(failure(null, ErrorCode.ServerError, refusal.message)) })
   }
 
   function admit (request: FastifyRequest, _reply: FastifyReply, identity: AuthIdentity, done: HookHandlerDoneFunction): void {

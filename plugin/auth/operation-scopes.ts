@@ -1,4 +1,4 @@
-import { configErrors } from '../errors.js'
+import { checkScopeNames } from '../scope-names.js'
 import type { AnyTool } from '../tools/tool-definition.js'
 import type { AnyPrompt } from '../prompts/prompt-definition.js'
 import { isTemplate, type AnyResource } from '../resources/resource-definition.js'
@@ -18,11 +18,8 @@ export interface OperationScopes {
 const NONE: readonly string[] = Object.freeze([])
 
 function declared (kind: string, name: string, scopes: unknown): readonly string[] | undefined {
-  if (scopes === undefined) return undefined
-  if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) {
-    throw configErrors.invalidDefinition(kind, name, '"scopes" must be an array of scope names (no spaces, quotes or backslashes)')
-  }
-  return scopes.length === 0 ? undefined : Object.freeze([...new Set(scopes as string[])])
+  checkScopeNames(kind, name, scopes)
+  return scopes === undefined || (scopes as string[]).length === 0 ? undefined : Object.freeze([...new Set(scopes as string[])])
 }
 
 function union (lists: Array<readonly string[]>): readonly string[] {

@@ -26,7 +26,7 @@ function firstHeader (value: string | string[] | undefined): string | undefined 
  * the operation needs (the server-wide ones too), so a client re-authorizes once and retries. Identities without
  * `scopes` (static tokens, verify functions that return none) are not restricted.
  */
-export function createScopeGuard (operations: OperationScopes, authority: TokenAuthority | undefined, telemetry?: McpTelemetry): ScopeGuard {
+export function createScopeGuard (operations: () => OperationScopes, authority: TokenAuthority | undefined, telemetry?: McpTelemetry): ScopeGuard {
   const implications: ScopeImplications = authority?.scopeImplications ?? new Map()
   const baseScopes = authority?.requiredScopes ?? []
   const effective = new WeakMap<AuthIdentity, Set<string>>()
@@ -69,19 +69,20 @@ export function createScopeGuard (operations: OperationScopes, authority: TokenA
   return {
     onRequest (request, reply, done) {
       const headers = request.headers
-      if (request.method !== 'POST' || headers['mcp-protocol-version'] !== MODERN_PROTOCOL_VERSION || headers['mcp-session-id'] !== undefined) return done()
+      // A request under the 2026 header is served by that era's rules whatever else it carries (an Mcp-Session-Id too).
+      if (request.method !== 'POST' || headers['mcp-protocol-version'] !== MODERN_PROTOCOL_VERSION) return done()
       const method = firstHeader(headers['mcp-method'])
       const rawName = firstHeader(headers['mcp-name'])
       const name = rawName === undefined ? undefined : decodeHeaderValue(rawName.trim())
       // The body must repeat these headers (checked on the 2026 path), so what they name is what would run.
       if (method === undefined || name === undefined) return done()
-      if (permits(request, reply, method.trim(), operations.forName(method.trim(), name), null)) done()
+      if (permits(request, reply, method.trim(), operations().forName(method.trim(), name), null)) done()
     },
     preHandler (request, reply, done) {
       const body = request.body
       if (!isObjectValue(body) || typeof body.method !== 'string' || (typeof body.id !== 'string' && typeof body.id !== 'number')) return done()
       const params = isObjectValue(body.params) ? body.params : undefined
-      if (permits(request, reply, body.method, operations.forRequest(body.method, params), body.id)) done()
+      if (permits(request, reply, body.method, operations().forRequest(body.method, params), body.id)) done()
     }
   }
 }

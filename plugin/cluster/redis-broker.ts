@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import type { RedisConnection } from '../redis/redis-connection.js'
 import type { RedisLogger } from '../redis/redis-connection-state.js'
 import { newReplicaName, type Broker, type BrokerHandlers, type ClusterEvent, type ReplicaNotice, type ReplicaReply, type ReplicaRequest } from './broker.js'
@@ -35,6 +34,7 @@ export async function createRedisBroker (redis: RedisConnection, options: RedisB
   const allChannel = redis.keys.channel('all')
   const heartbeatKey = (name: string): string => redis.keys.key('replica', name)
   const waiting = new Map<string, Waiting>()
+  let lastRequest = 0
   let requestHandler: BrokerHandlers['request'] | undefined
   const noticeHandlers: Array<BrokerHandlers['notice']> = []
   const eventHandlers: Array<BrokerHandlers['event']> = []
@@ -93,7 +93,8 @@ export async function createRedisBroker (redis: RedisConnection, options: RedisB
       return await redis.commands.exists(heartbeatKey(name)) === 1
     },
     async request (to, request) {
-      const id = randomBytes(9).toString('base64url')
+      // Unique among this replica's waiting requests is enough: replies come back on its own channel.
+      const id = String(++lastRequest)
       const answered = new Promise<ReplicaReply>((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(id)

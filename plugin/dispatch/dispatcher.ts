@@ -59,6 +59,8 @@ export interface Dispatcher extends RuntimeDefinitions {
   readonly info: Implementation
   readonly capabilities: ServerCapabilities
   readonly tools: ToolRegistry
+  /** What the server offers right now, as defined (runtime additions and removals included). */
+  definitions: () => { tools: AnyTool[], resources: AnyResource[], prompts: AnyPrompt[] }
   /**
    * Answers one request: at once when its method answers synchronously, else through a promise. Undefined when
    * the client cancelled it (no response is due). Never throws or rejects.
@@ -306,6 +308,7 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     info: definition.info,
     capabilities,
     tools,
+    definitions: () => ({ tools: tools.definitions(), resources: resources.definitions(), prompts: prompts.definitions() }),
     handleRequest,
     handleModernRequest,
     handleNotification,

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCode, failure, quoteValue } from '../protocol/jsonrpc.js'
 import { rememberLast } from '../transports/http/remember-last.js'
 import type { McpTelemetry } from '../telemetry/telemetry.js'
+import { sendEarlyRefusal } from '../transports/http/lingering-close.js'
 
 export interface RebindingGuardOptions {
   /** Host names (or host:port) the MCP routes answer to. Default: loopback names when bound to loopback, else any. */
@@ -82,7 +83,7 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
     const message = `Forbidden: ${what} is not allowed on this server (DNS-rebinding protection); the operator can allow it with the ${option} option`
     // Counted only: the warn line above is this refusal's log line.
     telemetry?.refusedQuietly(403, 'forbidden')
-    void reply.code(403).send(failure(null, ErrorCode.ServerError, message))
+    sendEarlyRefusal(request, reply, () => { void reply.code(403).send(failure(null, ErrorCode.ServerError, message)) })
   }
 
   return function passesRebindingGuard (request, reply) {

@@ -5,6 +5,7 @@ import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/
 import { runHandler, errorMessage, rethrowProtocolSignals } from '../protocol/run-handler.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
+import { checkScopeNames } from '../scope-names.js'
 import type { Completer } from '../completions/completer.js'
 import type { AnyPrompt, PromptReturn } from './prompt-definition.js'
 
@@ -17,6 +18,8 @@ interface PromptEntry {
 export interface PromptRegistry {
   readonly size: number
   list: () => { prompts: Prompt[] }
+  /** The prompts as they were defined, in the order they were added. */
+  definitions: () => AnyPrompt[]
   /** Adds a prompt at run time; an invalid definition or a taken name throws McpConfigError. */
   add: (prompt: AnyPrompt) => void
   /** Removes a prompt by name; false if there was none. */
@@ -64,6 +67,7 @@ export function createPromptRegistry (prompts: readonly AnyPrompt[], services: S
 
   function add (prompt: AnyPrompt): void {
     if (typeof prompt?.name !== 'string' || prompt.name === '') throw configErrors.invalidDefinition('prompt', String(prompt?.name), '"name" must be a non-empty string')
+    checkScopeNames('prompt', prompt.name, prompt.scopes)
     if (typeof prompt.handler !== 'function') throw configErrors.invalidDefinition('prompt', prompt.name, '"handler" must be a function')
     if (prompt.arguments !== undefined && !isObjectSchema(prompt.arguments)) {
       throw configErrors.invalidDefinition('prompt', prompt.name, '"arguments" must be an object schema, e.g. Type.Object({ topic: Type.String() })')
@@ -114,6 +118,7 @@ export function createPromptRegistry (prompts: readonly AnyPrompt[], services: S
   return {
     get size () { return entries.size },
     list: () => (listResult ??= { prompts: [...entries.values()].map((entry) => entry.descriptor) }),
+    definitions: () => [...entries.values()].map((entry) => entry.definition),
     add,
     remove,
     get,

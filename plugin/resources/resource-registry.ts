@@ -4,6 +4,7 @@ import type { ReadResourceResult, Resource, ResourceTemplate } from '../protocol
 import { runHandler, errorMessage, rethrowProtocolSignals } from '../protocol/run-handler.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
+import { checkScopeNames } from '../scope-names.js'
 import type { Completer } from '../completions/completer.js'
 import { compileUriTemplate, UriTemplateError, type CompiledTemplate } from './uri-template.js'
 import {
@@ -26,6 +27,8 @@ export interface ResourceRegistry {
   readonly size: number
   list: () => { resources: Resource[] }
   listTemplates: () => { resourceTemplates: ResourceTemplate[] }
+  /** The resources as they were defined: fixed ones, then templates, each in the order added. */
+  definitions: () => AnyResource[]
   /** Adds a resource or template at run time; an invalid definition or a taken URI throws McpConfigError. */
   add: (resource: AnyResource) => void
   /** Removes the resource with this URI, or the template with this URI template; false if there was none. */
@@ -93,6 +96,7 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
 
   function add (resource: AnyResource): void {
     check(resource)
+    checkScopeNames('resource', resource.name, resource.scopes)
     if (isTemplate(resource)) {
       if (templates.has(resource.uriTemplate)) throw configErrors.duplicateDefinition('resource template', resource.uriTemplate)
       templates.set(resource.uriTemplate, { definition: resource, compiled: compileTemplate(resource.name, resource.uriTemplate) })
@@ -171,6 +175,7 @@ export function createResourceRegistry (resources: readonly AnyResource[], servi
     read,
     completer: (uriTemplate, variable) =>
       (templates.get(uriTemplate)?.definition.complete as Record<string, Completer> | undefined)?.[variable],
-    hasTemplate: (uriTemplate) => templates.has(uriTemplate)
+    hasTemplate: (uriTemplate) => templates.has(uriTemplate),
+    definitions: () => [...fixed.values(), ...[...templates.values()].map((entry) => entry.definition)]
   }
 }

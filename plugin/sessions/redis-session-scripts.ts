@@ -17,10 +17,12 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- The sorted sets of sessions expire too (refreshed with their members): an idle cluster leaves no key behind.
 local function refresh(hash, log, sessions, id, ttl)
   redis.call('PEXPIRE', hash, ttl)
   redis.call('PEXPIRE', log, ttl)
   redis.call('ZADD', sessions, 'XX', now_ms() + ttl, id)
+  redis.call('PEXPIRE', sessions, ttl)
 end
 -- Deletes a session and its index entries; 1 when anything of it was still there.
 local function end_session(hash, log, sessions, quota, id, subscribers_prefix)
@@ -46,8 +48,10 @@ local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'seq', 0, 'streams', 0)
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[3], ttl)
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[4], ttl)
 return 1
 `)
 
@@ -57,7 +61,9 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return nil end
 local ttl = tonumber(ARGV[2])
 refresh(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ttl)
-redis.call('ZADD', ARGV[3] .. cjson.decode(state).quotaKey, 'XX', now_ms() + ttl, ARGV[1])
+local quota = ARGV[3] .. cjson.decode(state).quotaKey
+redis.call('ZADD', quota, 'XX', now_ms() + ttl, ARGV[1])
+redis.call('PEXPIRE', quota, ttl)
 return state
 `)
 

@@ -22,16 +22,28 @@ export function createRedisSseDirectory (redis: RedisConnection, replica: string
   const held = new Map<string, { ownerId: string | null, quotaKey: string }>()
   let size = 0
 
-  async function write (entries: Array<[string, { ownerId: string | null, quotaKey: string }]>): Promise<void> {
-    if (entries.length === 0) return
-    const expiry = await redisNow(commands) + livenessMs
-    const batch = commands.multi()
-    for (const [id, { ownerId, quotaKey }] of entries) {
-      batch.hset(entryKey(id), 'replica', replica, 'owner', ownerId ?? '')
+  /**
+   * Writes the entries of `ids` this replica still holds. The batch is built after the clock was read, from what
+   * is held then: a session forgotten meanwhile is not written back (its forget() went out first on this one
+   * connection). Expired members of the sorted sets go in the same batch, and the sets expire with the window
+   * when no replica writes them any more (a whole cluster that stopped leaves nothing behind).
+   */
+  async function write (ids: Iterable<string>): Promise<void> {
+    const now = await redisNow(commands)
+    const expiry = now + livenessMs
+    const batch = commands.multi().zremrangebyscore(allKey, '-inf', now)
+    const quotaKeys = new Set<string>()
+    for (const id of ids) {
+      const entry = held.get(id)
+      if (entry === undefined) continue
+      batch.hset(entryKey(id), 'replica', replica, 'owner', entry.ownerId ?? '')
       batch.pexpire(entryKey(id), livenessMs)
       batch.zadd(allKey, expiry, id)
-      batch.zadd(quotaSet(quotaKey), expiry, id)
+      batch.zadd(quotaSet(entry.quotaKey), expiry, id)
+      quotaKeys.add(entry.quotaKey)
     }
+    for (const quotaKey of quotaKeys) batch.zremrangebyscore(quotaSet(quotaKey), '-inf', now).pexpire(quotaSet(quotaKey), livenessMs)
+    if (quotaKeys.size > 0) batch.pexpire(allKey, livenessMs)
     await batch.exec()
   }
 
@@ -41,10 +53,9 @@ export function createRedisSseDirectory (redis: RedisConnection, replica: string
 
   return {
     async announce (id, ownerId, quotaKey) {
-      const entry = { ownerId, quotaKey }
-      held.set(id, entry)
+      held.set(id, { ownerId, quotaKey })
       try {
-        await write([[id, entry]])
+        await write([id])
       } catch (error) {
         held.delete(id)
         throw error
@@ -65,7 +76,7 @@ export function createRedisSseDirectory (redis: RedisConnection, replica: string
     count: async () => (size = await countLive(allKey)),
     get size () { return size },
     async refresh () {
-      await write([...held])
+      await write([...held.keys()])
       size = await countLive(allKey)
     }
   }

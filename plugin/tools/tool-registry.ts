@@ -5,6 +5,7 @@ import { compileSchema, isObjectSchema, type CompiledSchema } from '../protocol/
 import { runHandler, errorMessage, rethrowProtocolSignals, type HandlerOutcome } from '../protocol/run-handler.js'
 import type { ServerServices } from '../protocol/handler-context.js'
 import { configErrors } from '../errors.js'
+import { checkScopeNames } from '../scope-names.js'
 import type { AnyTool } from './tool-definition.js'
 import { normalizeToolReturn, structuredResult, toolError } from './tool-result.js'
 
@@ -33,6 +34,8 @@ export interface ToolRegistry {
   readonly size: number
   /** The `tools/list` result; built again only after the tools changed. */
   list: () => { tools: Tool[] }
+  /** The tools as they were defined, in the order they were added. */
+  definitions: () => AnyTool[]
   /** Adds a tool at run time; an invalid definition or a taken name throws McpConfigError. */
   add: (tool: AnyTool) => void
   /** Removes a tool by name; false if there was none. Calls already running finish. */
@@ -76,6 +79,7 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
 
   function add (tool: AnyTool): void {
     checkDefinition(tool)
+    checkScopeNames('tool', tool.name, tool.scopes)
     if (entries.has(tool.name)) throw configErrors.duplicateDefinition('tool', tool.name)
     entries.set(tool.name, {
       definition: tool,
@@ -160,6 +164,7 @@ export function createToolRegistry (tools: readonly AnyTool[], services: ServerS
   return {
     get size () { return entries.size },
     list: () => (listResult ??= { tools: [...entries.values()].map((entry) => entry.descriptor) }),
+    definitions: () => [...entries.values()].map((entry) => entry.definition),
     add,
     remove,
     has: (name) => entries.has(name),

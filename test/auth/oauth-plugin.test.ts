@@ -5,6 +5,8 @@ import { clientCredentialsToken, registerPublicClient, type PublicClient } from 
 import { challengeParams, rawRequest, startOAuthApp } from '../helpers/oauth-app.js'
 import { post, request, rpc } from '../helpers/raw-http.js'
 import { openSse } from '../helpers/sse-client.js'
+import { Type } from 'typebox'
+import { defineTool } from '../../plugin/index.js'
 
 const authorizationServer = useAuthorizationServer()
 let as: AuthorizationServer
@@ -148,6 +150,22 @@ describe('OAuth mode: per-operation scopes and step-up', () => {
     assert.equal(accepted.json.result.content[0].text, 'deployed api')
   })
 
+  test('a tool added at run time is guarded by its scopes like the others, and the metadata lists them', async (t) => {
+    const { app, origin, resource } = await startOAuthApp(t, as.issuer)
+    app.mcp.addTool(defineTool({ name: 'quarterly_report', description: 'Reads the report', input: Type.Object({}), scopes: ['reports:read'], handler: () => 'the report' }))
+    const tokens = await client.authorize(resource, 'mcp:tools')
+    const refused = await post(`${origin}/mcp`, call('quarterly_report'), bearer(tokens.access_token))
+    assert.equal(refused.status, 403)
+    assert.equal(challengeParams(refused.headers.get('www-authenticate')).scope, 'reports:read')
+    const metadata = await (await fetch(`${origin}/.well-known/oauth-protected-resource/mcp`)).json() as { scopes_supported: string[] }
+    assert.ok(metadata.scopes_supported.includes('reports:read'), metadata.scopes_supported.join(' '))
+    app.mcp.removeTool('quarterly_report')
+    await new Promise((resolve) => setImmediate(resolve))
+    const gone = await post(`${origin}/mcp`, call('quarterly_report'), bearer(tokens.access_token))
+    assert.equal(gone.status, 200, 'a removed tool is no longer guarded: it is unknown')
+    assert.match(gone.json.error.message, /Unknown tool/)
+  })
+
   test('tools/list shows every tool, also those the caller would have to step up for', async (t) => {
     const { origin, resource } = await startOAuthApp(t, as.issuer)
     const tokens = await client.authorize(resource, 'mcp:tools')
@@ -201,5 +219,15 @@ describe('OAuth mode: per-operation scopes and step-up', () => {
     const answer = await sse.nextMessage()
     assert.equal(answer.id, 4)
     assert.equal(answer.result.structuredContent.auth.subject, 'alice')
+  })
+
+  test('over legacy SSE, a handler sees the scopes of the token that posted the call, not of the one that opened the stream', async (t) => {
+    const { origin, resource } = await startOAuthApp(t, as.issuer)
+    const opener = await client.authorize(resource, 'mcp:tools')
+    const sse = await openSse(t, origin, bearer(opener.access_token))
+    const stepped = await client.authorize(resource, 'mcp:tools deploy:write')
+    assert.equal((await sse.send(call('profile', {}, 5), bearer(stepped.access_token))).status, 202)
+    const answer = await sse.nextMessage()
+    assert.deepEqual([...answer.result.structuredContent.auth.scopes].sort(), ['deploy:write', 'mcp:tools'])
   })
 })

@@ -1,3 +1,4 @@
+import { dispatcherOf } from '../../plugin/host-internals.js'
 import { test, describe, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
@@ -210,7 +211,7 @@ describe('what a bridged route receives', () => {
     await app.ready()
     const ipFor = async (http: CallEnv['http'], transport: CallEnv['transport'] = 'sse'): Promise<string> => {
       const env: CallEnv = { transport, auth: undefined, session: undefined, log: silentLogger, http }
-      const response = await app.mcp.dispatcher.handleRequest({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_mirror', arguments: {} } }, env) as any
+      const response = await dispatcherOf(app)!.handleRequest({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_mirror', arguments: {} } }, env) as any
       return response.result.structuredContent.ip
     }
     assert.equal(await ipFor({ headers: {}, ip: undefined }), '0.0.0.0')
@@ -259,7 +260,7 @@ describe('what a bridged route receives', () => {
     await app.ready()
     const input = new PassThrough()
     const output = new PassThrough()
-    const server = serveStdio({ dispatcher: app.mcp.dispatcher, input, output, log: silentLogger })
+    const server = serveStdio({ dispatcher: dispatcherOf(app)!, input, output, log: silentLogger })
     t.after(async () => { input.end(); await server.closed })
     input.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_mirror_by_id', arguments: { id: '7' } } })}\n`)
     const [line] = await once(output, 'data') as [Buffer]

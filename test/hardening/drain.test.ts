@@ -9,8 +9,8 @@ import { spawnServer } from '../helpers/spawn-server.js'
 import { openSse } from '../helpers/sse-client.js'
 import { SseReader } from '../helpers/sse-reader.js'
 import { gates, statefulTools } from '../helpers/stateful-tools.js'
-import { closed, exitWithin, TOOLS_FIXTURE } from '../server/support.js'
-import { send } from './support.js'
+import { closed, exitWithin, TOOLS_FIXTURE, waitFor } from '../server/support.js'
+import { send, trickleBody } from './support.js'
 
 /** Opens a GET stream (or POSTs and reads the answer as a stream) on a connection of its own, as a fetch Response. */
 async function openRawStream (url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: unknown): Promise<{ reader: SseReader, destroy: () => void }> {
@@ -70,6 +70,35 @@ describe('drain on deploy', () => {
     assert.equal(sseEnded, true, 'the SSE stream was ended, not cut')
     assert.equal(standaloneEnded, true, 'the stateful GET stream was ended, not cut')
     assert.equal(code, 0)
+  })
+
+  test('on SIGTERM, a connection whose body is still coming holds no call: it is closed at once, the call in flight finishes, and the process exits 0', { timeout: 30_000 }, async (t) => {
+    const server = await spawnServer(t, ['--tools', TOOLS_FIXTURE], { MCP_TOKEN: TOKEN, MCP_SHUTDOWN_GRACE_MS: '4000' })
+    const auth = { authorization: `Bearer ${TOKEN}` }
+    const events: string[] = []
+    const call = send(server.baseUrl, { path: '/mcp', headers: { ...MCP_HEADERS, ...auth }, body: rpc('tools/call', { name: 'slow', arguments: { ms: 1500 } }, 'slow') })
+      .then((response) => { events.push('call answered'); return response })
+    const slowBody = trickleBody(server.baseUrl, ['Content-Type: application/json', 'Accept: application/json, text/event-stream', `Authorization: Bearer ${TOKEN}`], 200, 20_000)
+      .then((outcome) => { events.push('slow body closed'); return outcome })
+    await waitFor('the call in flight', async () => (await send(server.baseUrl, { method: 'GET', path: '/health' })).json.inFlight === 1 ? true : undefined)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+
+    server.child.kill('SIGTERM')
+    const [answered, , code] = await Promise.all([call, slowBody, exitWithin(closed(server.child), 15_000)])
+    assert.deepEqual(events, ['slow body closed', 'call answered'], 'the slow body was let go before the call in flight ended')
+    assert.deepEqual(answered.json.result.content, [{ type: 'text', text: 'waited 1500 ms' }])
+    assert.equal(code, 0)
+    assert.doesNotMatch(server.stdout(), /Shutdown did not finish in time/)
+  })
+
+  test('on SIGTERM with only a slow-body connection open, node server exits 0 without waiting out the grace period', { timeout: 30_000 }, async (t) => {
+    const server = await spawnServer(t, [], { MCP_TOKEN: TOKEN, MCP_SHUTDOWN_GRACE_MS: '1000' })
+    const slowBody = trickleBody(server.baseUrl, ['Content-Type: application/json', 'Accept: application/json, text/event-stream', `Authorization: Bearer ${TOKEN}`], 200, 20_000)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    server.child.kill('SIGTERM')
+    const [, code] = await Promise.all([slowBody, exitWithin(closed(server.child), 15_000)])
+    assert.equal(code, 0)
+    assert.doesNotMatch(server.stdout(), /Shutdown did not finish in time/)
   })
 
   test('the plugin alone: app.close() resolves promptly with streams and a call open, and leaves no socket, server or timer running', async (t) => {

@@ -125,3 +125,124 @@ export function watchProcessFaults (t: { after: (fn: () => void) => void }): str
   })
   return faults
 }
+
+/**
+ * Sends a request head announcing `bodyBytes` bytes of body, then keeps sending the body as fast as the socket
+ * takes it, whatever the server answers meanwhile: a client that writes all before it reads, as most do.
+ * Resolves with the status of the answer once it has been read whole, or 0 when the connection ended first
+ * (a reset or EPIPE that wiped the answer).
+ */
+export async function sendWhileRefused (baseUrl: string, headerLines: readonly string[], bodyBytes: number): Promise<number> {
+  const { hostname, port, host } = new URL(baseUrl)
+  const chunk = Buffer.alloc(64 * 1024, 'a')
+  return await new Promise((resolve) => {
+    const socket = connect(Number(port), hostname)
+    let received = ''
+    let sent = 0
+    const finish = (status: number): void => {
+      socket.destroy()
+      resolve(status)
+    }
+    socket.setEncoding('latin1')
+    socket.on('connect', () => {
+      socket.write(`POST /mcp HTTP/1.1\r\nHost: ${host}\r\n${headerLines.map((line) => `${line}\r\n`).join('')}Content-Length: ${bodyBytes}\r\n\r\n`)
+      const pump = (): void => {
+        while (sent < bodyBytes && !socket.destroyed) {
+          const piece = chunk.subarray(0, Math.min(chunk.length, bodyBytes - sent))
+          sent += piece.length
+          if (!socket.write(piece)) {
+            socket.once('drain', pump)
+            return
+          }
+        }
+      }
+      pump()
+    })
+    socket.on('data', (text: string) => {
+      received += text
+      const split = received.indexOf('\r\n\r\n')
+      if (split === -1) return
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(received.slice(0, split))?.[1] ?? 0)
+      if (received.length - split - 4 >= length) finish(Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0))
+    })
+    socket.on('error', () => { finish(0) })
+    socket.on('close', () => { finish(0) })
+  })
+}
+
+/**
+ * Opens a connection, writes `start`, then `drip` every `everyMs` (a client that trickles its request). Resolves
+ * with what the server answered (head and body) once it closed the connection; rejects if it is still open after
+ * `waitMs`.
+ */
+export async function trickle (baseUrl: string, start: string, drip: string, everyMs: number, waitMs: number): Promise<{ head: string, body: string }> {
+  const { hostname, port } = new URL(baseUrl)
+  return await new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname)
+    let received = ''
+    const dripping = setInterval(() => { if (!socket.destroyed && drip !== '') socket.write(drip) }, everyMs)
+    const timer = setTimeout(() => {
+      clearInterval(dripping)
+      socket.destroy()
+      reject(new Error(`the server still held the connection ${waitMs} ms on (answer: ${JSON.stringify(received.split('\r\n')[0])})`))
+    }, waitMs)
+    socket.setEncoding('latin1')
+    socket.on('connect', () => { socket.write(start) })
+    socket.on('data', (text: string) => { received += text })
+    socket.on('error', () => { /* the close that follows settles it */ })
+    socket.on('close', () => {
+      clearInterval(dripping)
+      clearTimeout(timer)
+      const split = received.indexOf('\r\n\r\n')
+      resolve({ head: split === -1 ? received : received.slice(0, split), body: split === -1 ? '' : received.slice(split + 4) })
+    })
+  })
+}
+
+/** A POST head announcing a 1 MB body and its first byte, then one more byte every `everyMs`: see `trickle`. */
+export async function trickleBody (baseUrl: string, headerLines: readonly string[], everyMs: number, waitMs: number): Promise<{ head: string, body: string }> {
+  const { host } = new URL(baseUrl)
+  const head = `POST /mcp HTTP/1.1\r\nHost: ${host}\r\n${headerLines.map((line) => `${line}\r\n`).join('')}Content-Length: 1000000\r\n\r\n{`
+  return await trickle(baseUrl, head, 'a', everyMs, waitMs)
+}
+
+/** A raw connection from a chosen loopback address (127.0.0.2 is another client than 127.0.0.1 to the server). */
+export interface RawConnection {
+  /** Sends bytes (none: just wait) and resolves with the next answer (status, head, body), read whole by its Content-Length. */
+  request: (bytes: string) => Promise<{ status: number, head: string, body: string }>
+  /** Resolves once the server has closed the connection. */
+  closed: Promise<void>
+  close: () => void
+}
+
+export async function openConnection (baseUrl: string, localAddress = '127.0.0.1'): Promise<RawConnection> {
+  const { hostname, port } = new URL(baseUrl)
+  const socket = connect({ port: Number(port), host: hostname, localAddress })
+  socket.setEncoding('latin1')
+  socket.on('error', () => { /* seen as a close */ })
+  const closed = new Promise<void>((resolve) => socket.once('close', () => { resolve() }))
+  let received = ''
+  let waiting: (() => void) | undefined
+  socket.on('data', (text: string) => { received += text; waiting?.() })
+  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+  async function request (bytes: string): Promise<{ status: number, head: string, body: string }> {
+    if (bytes !== '') socket.write(bytes)
+    return await new Promise((resolve, reject) => {
+      const check = (): void => {
+        const split = received.indexOf('\r\n\r\n')
+        if (split === -1) return
+        const head = received.slice(0, split)
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0)
+        if (received.length - split - 4 < length) return
+        waiting = undefined
+        const body = received.slice(split + 4, split + 4 + length)
+        received = received.slice(split + 4 + length)
+        resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, body })
+      }
+      waiting = check
+      check()
+      closed.then(() => { if (waiting === check) reject(new Error(`the connection closed without a whole answer: ${JSON.stringify(received.slice(0, 200))}`)) }, reject)
+    })
+  }
+  return { request, closed, close: () => { socket.destroy() } }
+}

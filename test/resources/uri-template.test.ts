@@ -88,8 +88,8 @@ describe('URI templates: {name} and {+name}', () => {
       })
     `, { eval: true, workerData: { moduleUrl } })
     const outcome = await new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => { void worker.terminate(); reject(new Error('matching 4 MiB did not finish within 30 s: the matcher backtracks')) }, 30_000)
-      worker.once('message', (message) => { clearTimeout(timer); void worker.terminate(); resolve(message) })
+      const timer = setTimeout(() => { worker.terminate().catch(reject); reject(new Error('matching 4 MiB did not finish within 30 s: the matcher backtracks')) }, 30_000)
+      worker.once('message', (message) => { clearTimeout(timer); worker.terminate().then(() => { resolve(message) }, reject) })
       worker.once('error', (error) => { clearTimeout(timer); reject(error) })
     })
     assert.deepEqual(outcome, [undefined, undefined, undefined, 4 * 1024 * 1024 - 1])

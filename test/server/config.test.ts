@@ -26,7 +26,7 @@ function assertConfigError (fn: () => unknown, message: RegExp, secret?: string)
   })
 }
 
-test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens, an 8 s drain and the plugin defaults', () => {
+test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens, an 8 s drain, connection limits and the plugin defaults', () => {
   const { options, ...settings } = parseConfig([], {})
   assert.deepEqual(settings, {
     transport: 'http',
@@ -35,6 +35,11 @@ test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens
     noAuth: false,
     logLevel: 'info',
     shutdownGraceMs: 8_000,
+    requestTimeoutMs: 30_000,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 72_000,
+    maxConnections: 1_000,
+    maxConnectionsPerAddress: 200,
     tokens: []
   })
   assert.deepEqual(options, resolveOptions({ auth: false }).config, 'exactly the plugin\'s defaults')

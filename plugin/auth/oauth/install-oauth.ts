@@ -5,7 +5,7 @@ import { metadataPaths, serveProtectedResourceMetadata } from './protected-resou
 
 export interface OAuthInstallContext {
   /** Every scope a tool, resource or prompt declares. */
-  operationScopes: readonly string[]
+  operationScopes: () => readonly string[]
   serverName: string
   /** The MCP endpoints as mounted here (register prefix included), for the path-inserted metadata URLs. */
   endpointPaths: readonly string[]

@@ -36,9 +36,9 @@ const CACHE_SECONDS = 3600
  * browser origin, cacheable for an hour. An OPTIONS preflight is answered too: browser clients send
  * `MCP-Protocol-Version` with their discovery requests.
  */
-export function serveProtectedResourceMetadata (app: FastifyInstance, document: ProtectedResourceMetadata, paths: readonly string[]): void {
-  const body = JSON.stringify(document)
+export function serveProtectedResourceMetadata (app: FastifyInstance, document: () => ProtectedResourceMetadata, paths: readonly string[]): void {
   function getMetadata (_request: FastifyRequest, reply: FastifyReply): void {
+    const body = JSON.stringify(document())
     void reply
       .header('content-type', 'application/json; charset=utf-8')
       .header('cache-control', `public, max-age=${CACHE_SECONDS}`)

@@ -17,7 +17,8 @@ const INTROSPECTION_CACHE_MS = 60_000
 export interface OAuthResourceServer extends TokenAuthority {
   readonly options: ResolvedOAuthOptions
   /** The RFC 9728 document this server publishes. */
-  readonly metadata: ProtectedResourceMetadata
+  /** The RFC 9728 document as of now (the scopes definitions declare can change at run time). */
+  metadata: () => ProtectedResourceMetadata
   /** Discovers the issuer and fetches its keys in the background, retrying until the identity provider answers. */
   start: () => void
   stop: () => void
@@ -25,14 +26,14 @@ export interface OAuthResourceServer extends TokenAuthority {
 
 export interface ResourceServerContext {
   log: Logger
-  /** Every scope a tool, resource or prompt declares, for `scopes_supported`. */
-  operationScopes: readonly string[]
+  /** Every scope a tool, resource or prompt declares now, for `scopes_supported`. */
+  operationScopes: () => readonly string[]
   /** Shown as the metadata's `resource_name`. */
   serverName: string
 }
 
 function metadataDocument (options: ResolvedOAuthOptions, context: ResourceServerContext): ProtectedResourceMetadata {
-  const scopes = challengeScopes(options.scopes, context.operationScopes)
+  const scopes = challengeScopes(options.scopes, context.operationScopes())
   const document: ProtectedResourceMetadata = {
     resource: options.resource,
     authorization_servers: [options.issuer],
@@ -121,7 +122,7 @@ export function createOAuthResourceServer (input: unknown, context: ResourceServ
 
   return {
     options,
-    metadata: metadataDocument(options, context),
+    metadata: () => metadataDocument(options, context),
     resourceMetadataUrl: metadataUrlOf(options.resource),
     requiredScopes: challengeScopes(options.scopes),
     scopeImplications: options.scopeImplications,

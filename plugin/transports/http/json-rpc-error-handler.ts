@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCode, failure } from '../../protocol/jsonrpc.js'
 import type { McpTelemetry } from '../../telemetry/telemetry.js'
 import { HttpRefusal, refusals } from './refusals.js'
+import { closeGentlyAfterRefusal } from './lingering-close.js'
 
 /** Fastify's own body errors, as the refusals the MCP routes send for them. */
 const BODY_ERRORS: Record<string, () => HttpRefusal> = {
@@ -29,6 +30,8 @@ export function createJsonRpcErrorHandler (telemetry: McpTelemetry | undefined) 
   }
 
   return function jsonRpcErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    // Refused before its body arrived (a Content-Length over the limit): let the client read the refusal.
+    closeGentlyAfterRefusal(request, reply)
     if (error instanceof HttpRefusal) return refuse(request, reply, error)
     const bodyError = BODY_ERRORS[error.code]
     if (bodyError !== undefined) return refuse(request, reply, bodyError())

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { classifyMessage, ErrorCode, failure, type JsonRpcRequest } from '../../protocol/jsonrpc.js'
 import type { CallEnv, HttpOrigin } from '../../protocol/call-env.js'
+import type { AuthIdentity } from '../../protocol/identity.js'
 import type { SessionStore } from '../../sessions/session-store.js'
 import type { LegContext } from '../leg-context.js'
 import { isJsonContentType, reachStore, refuseOverIdentityCap, refuseWhileDraining } from '../http/http-checks.js'
@@ -10,6 +11,10 @@ import { openEventStream } from '../http/event-stream.js'
 import { SseSession } from './sse-session.js'
 import type { Logger } from '../../protocol/logger.js'
 import type { StreamWatch } from '../../telemetry/telemetry.js'
+import type { SseLocation } from '../../sessions/sse-directory.js'
+import { BoundedMap } from '../../sessions/bounded-map.js'
+
+const MAX_KNOWN_LOCATIONS = 10_000
 
 /** With the router's `ignoreTrailingSlash` on, `/messages` already answers `/messages/` (a second route would clash). */
 function ignoresTrailingSlash (app: FastifyInstance): boolean {
@@ -94,8 +99,10 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
    * Takes one message for a session whose stream this process holds, wherever it was posted: a request is answered
    * on the stream, a notification or a client's answer handed to the dispatcher. Throws the refusal otherwise.
    * While draining, new requests are refused; answers and cancellations still help the calls in flight end.
+   * `caller` is who posted it (same identity as the owner; its token may be newer, with other scopes); a message
+   * relayed from another replica carries only the identity's id, so it runs as the session's owner.
    */
-  function deliver (session: SseSession, body: unknown, log: Logger, http?: HttpOrigin): void {
+  function deliver (session: SseSession, body: unknown, log: Logger, caller: AuthIdentity | undefined, http?: HttpOrigin): void {
     const classified = classifyMessage(body)
     if (classified.kind === 'invalid') throw refusals.invalidMessage(classified.reason, classified.id)
     if (classified.kind === 'request') {
@@ -105,7 +112,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     store.touch(session)
     const env: CallEnv = {
       transport: 'sse',
-      auth: session.owner,
+      auth: caller,
       session: session.client,
       log,
       signal: session.signal,
@@ -118,19 +125,29 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     } else answer(session, classified.message, env)
   }
 
+  /**
+   * Where other replicas' streams are: a session's replica and owner never change, so a location found once is kept
+   * (bounded) and the directory is asked once per session, not per message. The owner's verdict stays the truth: a
+   * stream that ended answers 404 from its owner, or no replica answers at all.
+   */
+  const locations = new BoundedMap<string, SseLocation>(MAX_KNOWN_LOCATIONS)
+
   /** A message for a session whose stream another replica holds goes to that replica, which decides as if posted there. */
   async function relay (sessionId: string, ownerId: string | null, body: unknown): Promise<void> {
     const directory = leg.sseDirectory
-    const location = directory === undefined ? undefined : await reachStore(directory.locate(sessionId))
+    const location = directory === undefined ? undefined : locations.get(sessionId) ?? await reachStore(directory.locate(sessionId))
     if (location === undefined || location.ownerId !== ownerId) throw refusals.sseSessionNotFound()
     const verdict = location.replica === broker.replica
       ? undefined
       : await reachStore(broker.request(location.replica, { kind: 'sse-message', sessionId, ownerId, message: body }))
     if (verdict === undefined) {
       // No replica holds the stream any more: the record is stale, and the client must open a new stream.
+      locations.delete(sessionId)
       await directory?.forget(sessionId).catch(() => {})
       throw refusals.sseSessionNotFound()
     }
+    if (verdict.status === 404) locations.delete(sessionId)
+    else locations.set(sessionId, location)
     if (verdict.error !== undefined) {
       const { code, message, id, retryAfter } = verdict.error
       throw new HttpRefusal(verdict.status, message, code, id, retryAfter === undefined ? undefined : { 'retry-after': retryAfter })
@@ -142,7 +159,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
       const session = store.get(relayed.sessionId, relayed.ownerId === null ? null : { id: relayed.ownerId })
       try {
         if (session === undefined) throw refusals.sseSessionNotFound()
-        deliver(session, relayed.message, app.log)
+        deliver(session, relayed.message, app.log, session.owner)
         return { status: 202 }
       } catch (error) {
         if (!(error instanceof HttpRefusal)) throw error
@@ -157,7 +174,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     const session = store.get(sessionId, request.mcpAuth)
     if (session === undefined && leg.sseDirectory === undefined) throw refusals.sseSessionNotFound()
     if (!isJsonContentType(request.headers['content-type'])) throw refusals.unsupportedMediaType()
-    if (session !== undefined) deliver(session, request.body, loggers.forCall(request), request)
+    if (session !== undefined) deliver(session, request.body, loggers.forCall(request), request.mcpAuth ?? undefined, request)
     else await relay(sessionId, request.mcpAuth?.id ?? null, request.body)
     return await reply.code(202).send()
   }
