@@ -281,13 +281,14 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     if (notification.method === 'notifications/cancelled') {
       const requestId = notification.params?.requestId
       if (typeof requestId !== 'string' && typeof requestId !== 'number') return
-      env.session?.inFlight.get(requestId)?.abort(new RequestCancelledError(notification.params?.reason))
+      ;(env.session?.inFlight ?? env.inFlight)?.get(requestId)?.abort(new RequestCancelledError(notification.params?.reason))
     }
   }
 
   function attachSession (session: LocalClientSession): () => void {
     return hub.add({
-      wantsListChanged: () => true,
+      // A 2026-07-28 client (stdio) never initializes: it hears changes through its subscriptions/listen only.
+      wantsListChanged: () => session.protocolVersion !== undefined,
       wantsResourceUpdated: (uri) => session.subscriptions.has(uri),
       send: (notification) => { session.send?.(notification) }
     })

@@ -1,7 +1,7 @@
 import type { JsonRpcNotification, JsonRpcRequest } from './jsonrpc.js'
 import type { ModernRequest } from './modern/envelope.js'
 import type { AuthIdentity, TransportName } from './identity.js'
-import type { ClientSession } from './client-session.js'
+import type { ClientSession, RequestRegistry } from './client-session.js'
 import type { Logger } from './logger.js'
 
 /**
@@ -22,6 +22,8 @@ export interface CallEnv {
   auth: AuthIdentity | undefined
   /** The client's session; undefined for stateless requests. */
   session: ClientSession | undefined
+  /** Stateless requests of an identified caller: where its running calls are found for `notifications/cancelled`. */
+  readonly inFlight?: RequestRegistry
   log: Logger
   /** Fires when the client is gone: its HTTP response closed, its SSE stream ended, stdin closed. */
   signal?: AbortSignal

@@ -25,6 +25,21 @@ export interface RunningRequest {
   abort: (reason?: unknown) => void
 }
 
+/** Where running requests are found by id: a session's Map, or the stateless calls of one caller. */
+export interface RequestRegistry {
+  get: (id: JsonRpcId) => RunningRequest | undefined
+  set: (id: JsonRpcId, request: RunningRequest) => void
+  /** Forgets `request`, if it is still the one registered under `id`. */
+  delete: (id: JsonRpcId, request: RunningRequest) => void
+}
+
+/** A session's running requests: one per id (a client does not reuse an id while its request runs). */
+export class RunningRequests extends Map<JsonRpcId, RunningRequest> implements RequestRegistry {
+  override delete (id: JsonRpcId, request?: RunningRequest): boolean {
+    return (request === undefined || this.get(id) === request) && super.delete(id)
+  }
+}
+
 /**
  * What the dispatcher knows about one client between messages: a stdio connection, a legacy SSE stream, or a
  * stateful Streamable HTTP session. Stateless requests have none. The setters may persist (a session shared by
@@ -41,7 +56,7 @@ export interface ClientSession {
   /** Lowest level of `notifications/message` the client asked for with `logging/setLevel`. */
   readonly logLevel: LoggingLevel | undefined
   /** Requests of this session running in this process. */
-  readonly inFlight: Map<JsonRpcId, RunningRequest>
+  readonly inFlight: RunningRequests
   /** Delivers a message outside any request's response (stdout, the SSE stream, the GET stream). */
   readonly send: ((message: JsonRpcMessage) => void) | undefined
   initialized: (hello: ClientHello) => void | Promise<void>
@@ -56,7 +71,7 @@ export class LocalClientSession implements ClientSession {
   clientInfo: Implementation | undefined
   clientCapabilities: ClientCapabilities | undefined
   logLevel: LoggingLevel | undefined
-  readonly inFlight = new Map<JsonRpcId, RunningRequest>()
+  readonly inFlight = new RunningRequests()
   /** Resource URIs the client subscribed to. */
   readonly subscriptions = new Set<string>()
 

@@ -95,14 +95,14 @@ export function runHandler<T> (
   if (stopped !== undefined) return stopped
   const pending = result
   return new Promise<HandlerOutcome<T>>((resolve) => {
-    const inFlight = env.session?.inFlight
+    const inFlight = env.session?.inFlight ?? env.inFlight
     const id: JsonRpcId = request.id
     let deadline: Deadline | undefined
     settle = (outcome) => {
       if (settle === undefined) return
       settle = undefined
       deadline?.cancel()
-      if (inFlight?.get(id) === control) inFlight.delete(id)
+      inFlight?.delete(id, control)
       resolve(outcome)
     }
     inFlight?.set(id, control)

@@ -1,13 +1,12 @@
-import type { JsonRpcId } from '../../protocol/jsonrpc.js'
 import type { AuthIdentity } from '../../protocol/identity.js'
-import { tooManySubscriptions, type ClientHello, type ClientSession, type RunningRequest } from '../../protocol/client-session.js'
+import { RunningRequests, tooManySubscriptions, type ClientHello, type ClientSession } from '../../protocol/client-session.js'
 import type { LoggingLevel } from '../../protocol/spec.js'
 import type { SessionEndReason, SessionState, SessionStateStore } from '../../sessions/session-state.js'
 import type { ConnectionEnd, SessionStreamConnection } from './session-stream-connection.js'
 
 /** What this process holds of one stateful session: the calls it runs for it and the connections it carries. */
 export class LocalSession {
-  readonly inFlight = new Map<JsonRpcId, RunningRequest>()
+  readonly inFlight = new RunningRequests()
   readonly connections = new Set<SessionStreamConnection>()
   private readonly ended = new AbortController()
 
@@ -92,7 +91,7 @@ export class StoredClientSession implements ClientSession {
   get clientInfo (): ClientSession['clientInfo'] { return this.state.clientInfo }
   get clientCapabilities (): ClientSession['clientCapabilities'] { return this.state.clientCapabilities }
   get logLevel (): LoggingLevel | undefined { return this.state.logLevel }
-  get inFlight (): Map<JsonRpcId, RunningRequest> { return this.local.inFlight }
+  get inFlight (): RunningRequests { return this.local.inFlight }
 
   /** Change notifications reach stateful sessions through the store (see the transport's relay), not through here. */
   readonly send = undefined

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { success, type JsonRpcFailure, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js'
 import { HttpRequestEnv } from './request-env.js'
+import type { StatelessCalls } from './stateless-calls.js'
 import { declaresModernEra, MODERN_PROTOCOL_VERSION, type ModernRequest } from '../../protocol/modern/envelope.js'
 import { checkModernHttpRequest, checkParamHeaders, modernHttpStatus } from '../../protocol/modern/http-rules.js'
 import type { LegContext } from '../leg-context.js'
@@ -28,7 +29,7 @@ export interface ModernPostHandler {
  * 2026-07-28 requests on Streamable HTTP: the revision's header rules, statuses by error kind (404 for an unknown
  * method, 400 for envelope errors), cancellation by closing the response, and `subscriptions/listen` streams.
  */
-export function createModernPostHandler (leg: LegContext): ModernPostHandler {
+export function createModernPostHandler (leg: LegContext, statelessCalls: StatelessCalls): ModernPostHandler {
   const { dispatcher, lifecycle, config, loggers, telemetry } = leg
   const { maxBufferedBytes, keepAliveMs } = config.streamable
   const postCut = telemetry === undefined ? undefined : () => { telemetry.slowReader('post') }
@@ -85,7 +86,7 @@ export function createModernPostHandler (leg: LegContext): ModernPostHandler {
     const leave = lifecycle.enter()
     let response: ReturnType<typeof dispatcher.handleModernRequest>
     try {
-      response = dispatcher.handleModernRequest(message, new HttpRequestEnv(request, reply, answer.notify, checked, loggers) as HttpRequestEnv & { modern: ModernRequest })
+      response = dispatcher.handleModernRequest(message, new HttpRequestEnv(request, reply, answer.notify, checked, loggers, statelessCalls) as HttpRequestEnv & { modern: ModernRequest })
     } catch (error) {
       leave()
       throw error

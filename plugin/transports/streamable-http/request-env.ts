@@ -5,6 +5,8 @@ import type { AuthIdentity } from '../../protocol/identity.js'
 import type { Logger } from '../../protocol/logger.js'
 import type { ModernRequest } from '../../protocol/modern/envelope.js'
 import type { RequestLoggers } from '../http/request-loggers.js'
+import type { RequestRegistry } from '../../protocol/client-session.js'
+import type { StatelessCalls } from './stateless-calls.js'
 
 /** An AbortSignal that fires if the client goes away before its answer was written. */
 function clientGoneSignal (reply: FastifyReply): AbortSignal {
@@ -33,7 +35,8 @@ export class HttpRequestEnv implements CallEnv {
     private readonly reply: FastifyReply,
     readonly notify: (message: JsonRpcNotification | JsonRpcRequest) => void,
     readonly modern: ModernRequest | undefined,
-    private readonly loggers: RequestLoggers
+    private readonly loggers: RequestLoggers,
+    private readonly calls: StatelessCalls
   ) {
     this.auth = request.mcpAuth ?? undefined
     this.http = request
@@ -47,5 +50,10 @@ export class HttpRequestEnv implements CallEnv {
   /** Made on first use: most calls never look at it. */
   get signal (): AbortSignal {
     return (this.clientSignal ??= clientGoneSignal(this.reply))
+  }
+
+  /** Asked only when a call outlives its first turn, or a cancellation arrives; none for unidentified callers. */
+  get inFlight (): RequestRegistry | undefined {
+    return this.auth === undefined ? undefined : this.calls.of(this.auth.id)
   }
 }

@@ -9,6 +9,7 @@ import { PostAnswer } from './post-answer.js'
 import { createStatefulHandlers, exposeSessionHeader } from './stateful.js'
 import { createModernPostHandler, isModernPost } from './modern-post.js'
 import { HttpRequestEnv } from './request-env.js'
+import { StatelessCalls } from './stateless-calls.js'
 import { rememberLast } from '../http/remember-last.js'
 
 const SUPPORTED_VERSIONS = [MODERN_PROTOCOL_VERSION, ...LEGACY_PROTOCOL_VERSIONS]
@@ -52,7 +53,8 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     }
   }
 
-  const modern = createModernPostHandler(leg)
+  const statelessCalls = new StatelessCalls()
+  const modern = createModernPostHandler(leg, statelessCalls)
   lifecycle.onEndStreams(modern.closeListens)
   const stateful = config.streamable.sessions ? createStatefulHandlers(app, leg, checkProtocolVersion) : undefined
 
@@ -76,7 +78,7 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     if (stateful !== undefined) return stateful.post(request, reply, classified)
 
     const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs, postCut)
-    const env = new HttpRequestEnv(request, reply, answer.notify, undefined, loggers)
+    const env = new HttpRequestEnv(request, reply, answer.notify, undefined, loggers, statelessCalls)
     if (classified.kind !== 'request') {
       if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
       else dispatcher.handleResponse(classified.message, env)
