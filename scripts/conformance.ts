@@ -60,7 +60,9 @@ function baselineArgs (mode: string): string[] {
 
 /** Starts the server on a free loopback port without auth (the suite sends no credentials); resolves its URL. */
 async function startServer (flags: readonly string[], log: WriteStream): Promise<{ child: ChildProcess, address: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MCP_SHUTDOWN_GRACE_MS: '1000' }
+  // The suite opens about forty sessions from one address within seconds and never ends them, which the
+  // default per-caller cap (meant for a shared deployment) would refuse.
+  const env: NodeJS.ProcessEnv = { ...process.env, MCP_SHUTDOWN_GRACE_MS: '1000', MCP_MAX_SESSIONS_PER_IDENTITY: '1000' }
   for (const name of ['MCP_TOKEN', 'MCP_TOKEN_FILE', 'MCP_TOOLS', 'MCP_TRANSPORT', 'HOST', 'PORT']) delete env[name]
   const args = ['server', '--tools', FIXTURE, '--host', '127.0.0.1', '--port', '0', '--no-auth', ...flags]
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })

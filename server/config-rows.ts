@@ -116,7 +116,7 @@ export const CONFIG_ROWS: readonly ConfigRow[] = [
     expected: 'at least 16 characters; make one with: node server generate-key',
     defaultText: 'random per process'
   },
-  { env: 'MCP_MAX_SESSIONS_PER_IDENTITY', option: 'maxSessionsPerIdentity', parse: integer, describe: 'sessions (SSE and stateful together) one identity may hold', defaultText: 'none' },
+  { env: 'MCP_MAX_SESSIONS_PER_IDENTITY', option: 'maxSessionsPerIdentity', parse: integer, describe: 'sessions (SSE and stateful together) one identity (or, without auth, one client address) may hold', defaultText: 'half the smallest session cap' },
   { env: 'MCP_SSE_MAX_IN_FLIGHT', option: 'sse.maxInFlight', parse: integer, describe: 'requests one SSE session may have running at once' },
   { env: 'MCP_AUTH_FAILURE_LOG_LEVEL', option: 'authFailureLogLevel', parse: text, describe: 'level of the log line for each refused credential' },
   { env: 'MCP_OAUTH_ISSUER', setting: 'oauthIssuer', parse: text, describe: 'accept access tokens from this OAuth authorization server (docs/oauth.md)', expected: 'an issuer URL such as https://auth.example.com' },

@@ -117,6 +117,8 @@ async function listen (app: FastifyInstance, config: ServerConfig): Promise<stri
 
 /** Time allowed after the drain grace for closing connections before the process gives up and exits. */
 const CLOSE_ALLOWANCE_MS = 2_000
+/** After the drain, how long connections left open (no request on them) may stay before they are cut. */
+const LINGER_MS = 500
 
 /**
  * SIGTERM / SIGINT: keep listening while draining (so /health answers 503 and new MCP requests get 503 at once),
@@ -145,8 +147,11 @@ function installSignalHandlers (app: FastifyInstance, graceMs: number, connectio
     // And those opened during the drain: a slow body started then must not hold close() open past the deadline.
     connections.closeConnectionsWithoutCalls()
     const closing = app.close()
-    // Requests still running after the grace period would hold close() open: cut their connections.
+    // Requests still running after the grace period would hold close() open: cut their connections. So would a
+    // connection that never carried a request (fetch keeps a spare one after a client aborts a stream; browsers and
+    // load balancers open some ahead): once the ended streams had a moment to flush, whatever is left is cut.
     if (stuck) app.server.closeAllConnections()
+    else setTimeout(() => { app.server.closeAllConnections() }, LINGER_MS).unref()
     await closing
     app.log.info('Stopped')
     // A tool may still hold a timer or a socket of its own; the server is closed, so leave now.

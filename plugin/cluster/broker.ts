@@ -39,7 +39,8 @@ export interface Broker {
   isAlive: (replica: string) => Promise<boolean>
   /**
    * Sends a request to `replica` and waits for its reply; undefined when no replica by that name listens (it is
-   * gone). Rejects when the message path is down or no reply came in time.
+   * gone). Rejects when the message path is down (nothing was sent), and with `RelayUnconfirmedError` when the
+   * request may have gone out but no reply came (the replica may have acted on it).
    */
   request: (replica: string, request: ReplicaRequest) => Promise<ReplicaReply | undefined>
   /** Sends a notice to `replica`; false when no replica by that name listens. */
@@ -55,6 +56,14 @@ export interface BrokerHandlers {
   request: (request: ReplicaRequest) => Promise<ReplicaReply>
   notice: (notice: ReplicaNotice) => void
   event: (event: ClusterEvent) => void
+}
+
+/** A relayed request may have reached its replica, but no verdict came back: it may or may not have been acted on. */
+export class RelayUnconfirmedError extends Error {
+  constructor (replica: string, reason: string) {
+    super(`Replica ${replica} did not confirm a relayed message: ${reason}`)
+    this.name = 'RelayUnconfirmedError'
+  }
 }
 
 /** A new replica name: 12 random bytes, base64url (no dots, so it can prefix request ids). */

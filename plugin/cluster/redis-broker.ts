@@ -1,6 +1,6 @@
 import type { RedisConnection } from '../redis/redis-connection.js'
 import type { RedisLogger } from '../redis/redis-connection-state.js'
-import { newReplicaName, type Broker, type BrokerHandlers, type ClusterEvent, type ReplicaNotice, type ReplicaReply, type ReplicaRequest } from './broker.js'
+import { newReplicaName, RelayUnconfirmedError, type Broker, type BrokerHandlers, type ClusterEvent, type ReplicaNotice, type ReplicaReply, type ReplicaRequest } from './broker.js'
 
 export interface RedisBrokerOptions {
   /** A replica without a heartbeat for this long counts as dead (ms). */
@@ -93,12 +93,14 @@ export async function createRedisBroker (redis: RedisConnection, options: RedisB
       return await redis.commands.exists(heartbeatKey(name)) === 1
     },
     async request (to, request) {
+      // Our own channel is subscribed only while the connection is up: a reply sent now could be lost.
+      if (redis.state !== 'up') throw new Error('Redis is unreachable: a relayed message could not be answered')
       // Unique among this replica's waiting requests is enough: replies come back on its own channel.
       const id = String(++lastRequest)
       const answered = new Promise<ReplicaReply>((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(id)
-          reject(new Error(`Replica ${to} did not answer a relayed message within ${options.requestTimeoutMs} ms`))
+          reject(new RelayUnconfirmedError(to, `no verdict within ${options.requestTimeoutMs} ms`))
         }, options.requestTimeoutMs)
         waiting.set(id, { resolve, reject, timer })
       })
@@ -109,7 +111,8 @@ export async function createRedisBroker (redis: RedisConnection, options: RedisB
       } catch (error) {
         clearTimeout(waiting.get(id)?.timer)
         waiting.delete(id)
-        throw error
+        // The connection was up: a PUBLISH that timed out (a hung Redis) or lost its connection may still be delivered.
+        throw new RelayUnconfirmedError(to, `the PUBLISH failed (${(error as Error).message})`)
       }
       if (receivers === 0) {
         clearTimeout(waiting.get(id)?.timer)

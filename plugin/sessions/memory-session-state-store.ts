@@ -1,7 +1,8 @@
 import type { JsonRpcId } from '../protocol/jsonrpc.js'
 import { EventLog, type EventLogLimits, type LoggedEvent } from './event-log.js'
-import type {
-  SessionEndReason, SessionEvent, SessionSignal, SessionState, SessionStatePatch, SessionStateStore, StreamStatus
+import {
+  SessionGoneError,
+  type SessionEndReason, type SessionEvent, type SessionSignal, type SessionState, type SessionStatePatch, type SessionStateStore, type StreamStatus
 } from './session-state.js'
 
 export interface MemorySessionStateOptions {
@@ -93,7 +94,7 @@ export function createMemorySessionStateStore (options: MemorySessionStateOption
 
   function mustGet (id: string): MemorySession {
     const session = sessions.get(id)
-    if (session === undefined) throw new Error(`Session ${id} has ended`)
+    if (session === undefined) throw new SessionGoneError(id)
     return session
   }
 

@@ -17,12 +17,14 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
--- The sorted sets of sessions expire too (refreshed with their members): an idle cluster leaves no key behind.
+-- The set of all sessions outlives its last member by a minute, long enough for the sweepers to end it (and tell
+-- every replica); then it expires: an idle cluster leaves no key behind.
+local SWEEP_MARGIN_MS = 60000
 local function refresh(hash, log, sessions, id, ttl)
   redis.call('PEXPIRE', hash, ttl)
   redis.call('PEXPIRE', log, ttl)
   redis.call('ZADD', sessions, 'XX', now_ms() + ttl, id)
-  redis.call('PEXPIRE', sessions, ttl)
+  redis.call('PEXPIRE', sessions, ttl + SWEEP_MARGIN_MS)
 end
 -- Deletes a session and its index entries; 1 when anything of it was still there.
 local function end_session(hash, log, sessions, quota, id, subscribers_prefix)
@@ -48,7 +50,7 @@ local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'seq', 0, 'streams', 0)
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
-redis.call('PEXPIRE', KEYS[3], ttl)
+redis.call('PEXPIRE', KEYS[3], ttl + SWEEP_MARGIN_MS)
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])
 redis.call('PEXPIRE', KEYS[4], ttl)

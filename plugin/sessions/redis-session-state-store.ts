@@ -6,6 +6,7 @@ import type {
   SessionEndReason, SessionEvent, SessionSignal, SessionState, SessionStateStore, StreamStatus
 } from './session-state.js'
 import * as scripts from './redis-session-scripts.js'
+import { SessionGoneError } from './session-state.js'
 import { redisNow, scriptRunner } from '../redis/redis-scripts.js'
 
 export interface RedisSessionStateOptions {
@@ -15,13 +16,6 @@ export interface RedisSessionStateOptions {
   logger: RedisLogger
 }
 
-/** The session ended between loading and this step: callers treat it as 404 or skip it. */
-export class SessionGoneError extends Error {
-  constructor (id: string) {
-    super(`Session ${id} has ended`)
-    this.name = 'SessionGoneError'
-  }
-}
 
 interface LogEntry { s: string, q: number, d: string, f: boolean }
 

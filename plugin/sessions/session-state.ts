@@ -22,6 +22,14 @@ export type SessionStatePatch = Partial<Omit<SessionState, 'id' | 'ownerId' | 'q
 /** Why a session ended: its idle timeout, DELETE, the process stopping, or a newer session of a capped caller. */
 export type SessionEndReason = 'idle' | 'deleted' | 'shutdown' | 'evicted'
 
+/** The session ended between loading and this step (DELETE or idle timeout elsewhere): a 404 for its client. */
+export class SessionGoneError extends Error {
+  constructor (id: string) {
+    super(`Session ${id} has ended`)
+    this.name = 'SessionGoneError'
+  }
+}
+
 /** The standalone GET stream's id; the answers to POSTs are numbered from 1. */
 export const STANDALONE_STREAM = '0'
 

@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { spawnServer } from '../helpers/spawn-server.js'
 import { post, request, rpc, type RawResponse } from '../helpers/raw-http.js'
 import { closed, exitWithin, TOKEN, TOOLS_FIXTURE, waitFor } from './support.js'
@@ -36,6 +37,19 @@ test('on SIGTERM, /health turns 503 at once, new MCP requests get 503, the call 
   assert.equal(await exitWithin(closed(server.child), 10_000), 0)
   assert.ok(Date.now() - signalledAt < 10_000)
   assert.match(server.stdout(), /"msg":"Stopped"/)
+})
+
+test('a connection that never sent a request does not hold the shutdown: the process exits 0 without waiting out the grace', async (t) => {
+  const server = await spawnServer(t, [], { MCP_TOKEN: TOKEN })
+  // As fetch leaves one after a client aborted a stream, or a browser opens one ahead.
+  const { port } = new URL(server.baseUrl)
+  const socket = connect(Number(port), '127.0.0.1')
+  t.after(() => { socket.destroy() })
+  await new Promise((resolve, reject) => { socket.once('connect', resolve).once('error', reject) })
+  server.child.kill('SIGTERM')
+  assert.equal(await exitWithin(closed(server.child), 15_000), 0, server.stdout())
+  assert.match(server.stdout(), /"msg":"Stopped"/)
+  assert.doesNotMatch(server.stdout(), /Shutdown did not finish in time/)
 })
 
 test('SIGINT drains and exits 0 like SIGTERM', async (t) => {

@@ -3,12 +3,15 @@ import type { JsonRpcId } from '../../protocol/jsonrpc.js'
 import type { Lifecycle } from '../../lifecycle.js'
 import { quotaKeyOf, type IdentityCap } from '../../sessions/identity-cap.js'
 import { refusals } from './refusals.js'
+import { SessionGoneError } from '../../sessions/session-state.js'
 
-/** A 503 the client can act on when the shared session store (Redis) cannot be reached. */
+/** A 503 the client can act on when the shared session store (Redis) cannot be reached, a 404 for a session gone. */
 export async function reachStore<T> (work: Promise<T>, rpcId: JsonRpcId | null = null): Promise<T> {
   try {
     return await work
   } catch (error) {
+    // A session that ended meanwhile is as good as unknown: the client starts a new one.
+    if (error instanceof SessionGoneError) throw refusals.sessionNotFound(rpcId)
     throw Object.assign(refusals.clusterUnavailable(rpcId), { cause: error })
   }
 }

@@ -98,6 +98,9 @@ export const refusals = {
       'wait for their answers before sending more', ErrorCode.ServerError, rpcId, RETRY_AFTER.busy),
   missingSseSessionId: () =>
     new HttpRefusal(400, 'Bad Request: missing "sessionId" query parameter; POST to the URL the /sse stream sent in its "endpoint" event'),
+  sseRelayUnconfirmed: (rpcId: JsonRpcId | null) =>
+    new HttpRefusal(504, 'Gateway Timeout: the server replica holding this session\'s stream did not confirm the message in time; ' +
+      'it may still have been delivered, so wait for its answer on the stream before sending it again', ErrorCode.ServerError, rpcId),
   sseSessionNotFound: () =>
     new HttpRefusal(404, 'Session not found: it expired, was closed, or belongs to another caller; open a new stream with GET /sse')
 } as const

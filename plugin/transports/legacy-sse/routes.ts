@@ -11,6 +11,7 @@ import { openEventStream } from '../http/event-stream.js'
 import { SseSession } from './sse-session.js'
 import type { Logger } from '../../protocol/logger.js'
 import type { StreamWatch } from '../../telemetry/telemetry.js'
+import { RelayUnconfirmedError } from '../../cluster/broker.js'
 import type { SseLocation } from '../../sessions/sse-directory.js'
 import { BoundedMap } from '../../sessions/bounded-map.js'
 
@@ -135,11 +136,17 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
   /** A message for a session whose stream another replica holds goes to that replica, which decides as if posted there. */
   async function relay (sessionId: string, ownerId: string | null, body: unknown): Promise<void> {
     const directory = leg.sseDirectory
-    const location = directory === undefined ? undefined : locations.get(sessionId) ?? await reachStore(directory.locate(sessionId))
+    const classified = classifyMessage(body)
+    const rpcId = classified.kind === 'request' ? classified.message.id : classified.kind === 'invalid' ? classified.id : null
+    const location = directory === undefined ? undefined : locations.get(sessionId) ?? await reachStore(directory.locate(sessionId), rpcId)
     if (location === undefined || location.ownerId !== ownerId) throw refusals.sseSessionNotFound()
     const verdict = location.replica === broker.replica
       ? undefined
-      : await reachStore(broker.request(location.replica, { kind: 'sse-message', sessionId, ownerId, message: body }))
+      : await broker.request(location.replica, { kind: 'sse-message', sessionId, ownerId, message: body }).catch((error: unknown) => {
+        // The owner got the message and may have taken it: a 503 ("retry") would risk running it twice.
+        if (error instanceof RelayUnconfirmedError) throw refusals.sseRelayUnconfirmed(rpcId)
+        throw Object.assign(refusals.clusterUnavailable(rpcId), { cause: error })
+      })
     if (verdict === undefined) {
       // No replica holds the stream any more: the record is stale, and the client must open a new stream.
       locations.delete(sessionId)

@@ -221,7 +221,7 @@ export function createStatefulHandlers (
     const connection = new SessionStreamConnection(store, state.id, streamId, holder, answers.settings)
     sessions.attach(sessions.acquire(state.id), connection)
     reply.header(SESSION_HEADER, state.id)
-    const gap = await connection.start(reply, afterSeq, request.log, streamCut)
+    const gap = await reachStore(connection.start(reply, afterSeq, request.log, streamCut))
     if (telemetry !== undefined && connection.open) {
       const watch = telemetry.streamOpened('stateful-stream', request, state.id)
       connection.whenEnded((why) => { watch.closed(why) })
@@ -241,6 +241,8 @@ export function createStatefulHandlers (
     const holder = answers.newHolder()
     await reachStore(store.takeOver(state.id, cursor.streamId, holder))
     const connection = await connect(request, reply, state, cursor.streamId, cursor.seq, holder)
+    // A resumed GET stream holds the standalone stream as a fresh one does, until it ends.
+    if (cursor.streamId === STANDALONE_STREAM) connection.whenEnded(() => { store.releaseStandalone(state.id, holder).catch(() => {}) })
     if (status?.state === 'finished') connection.end('finished')
     else if (status?.state === 'running') watchRunner(request, state, cursor.streamId, status.replica, status.requestId, connection)
     return undefined

@@ -185,6 +185,19 @@ describe('stateful Streamable HTTP: resuming the GET stream', () => {
     assert.equal((await fresh?.reader.nextMessage())?.message.method, 'notifications/tools/list_changed')
   })
 
+  test('a GET stream resumed with Last-Event-ID holds the session\'s one GET stream until it is dropped', async (t) => {
+    const { mcpUrl } = await startStatefulApp(t)
+    const session = await initializeSession(mcpUrl)
+    const first = await getStream(t, mcpUrl, session.id)
+    const priming = await first.reader.next()
+    first.disconnect()
+    const resumed = await getStream(t, mcpUrl, session.id, priming?.id)
+    await resumed.reader.next()
+    assert.equal((await getStream(t, mcpUrl, session.id)).status, 409, 'the resumed stream holds it')
+    resumed.disconnect()
+    await waitUntil('the resumed stream to let go', async () => (await getStream(t, mcpUrl, session.id)).status === 200)
+  })
+
   test('a resume after the event store dropped events delivers what it kept', async (t) => {
     const { app, mcpUrl } = await startStatefulApp(t, { eventStore: { maxEvents: 2 } })
     const session = await initializeSession(mcpUrl)
