@@ -40,3 +40,11 @@ test('the same recorder sees the metrics code and prom-client load once metrics 
   assert.ok(loaded.some((url) => /\/dist\/server\/bundle\/mcp-metrics-[^/]*\.js$/.test(url)), 'our metrics code loaded')
   assert.ok(!loaded.some((url) => /\/node_modules\/@opentelemetry\//.test(url)), 'tracing stays unloaded')
 })
+
+test('the same recorder sees the tracing code and OpenTelemetry load once an OTLP endpoint is configured', async (t) => {
+  // Nothing listens there: spans are dropped after the exporter's retries, which is all this test needs.
+  const loaded = await loadsOf(t, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_BSP_SCHEDULE_DELAY: '60000' })
+  assert.ok(loaded.some((url) => /\/node_modules\/@opentelemetry\/sdk-trace-node\//.test(url)), 'the SDK loaded')
+  assert.ok(loaded.some((url) => /\/dist\/server\/bundle\/(mcp-tracing|otlp-tracing)-[^/]*\.js$/.test(url)), 'our tracing code loaded')
+  assert.ok(!loaded.some((url) => /\/node_modules\/prom-client\//.test(url)), 'metrics stay unloaded')
+})

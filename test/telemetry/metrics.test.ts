@@ -4,6 +4,8 @@ import { get, request as httpRequest } from 'node:http'
 import { spawnServer } from '../helpers/spawn-server.js'
 import { post, request, rpc } from '../helpers/raw-http.js'
 import { parseExposition, sampleValue } from '../helpers/prometheus-text.js'
+import Fastify from 'fastify'
+import mcpPlugin from '../../plugin/index.js'
 import { startApp, AUTH_HEADER } from '../helpers/app.js'
 import { TOKEN as SERVER_TOKEN, TOOLS_FIXTURE, waitFor } from '../server/support.js'
 import { TOKEN } from '../helpers/app.js'
@@ -159,3 +161,13 @@ async function rawStatus (url: string, headers: Record<string, string>): Promise
     outgoing.end(JSON.stringify(rpc('ping')))
   })
 }
+
+test('the stream routes (GET /sse, a stateful GET /mcp) are marked to stay out of HTTP-duration histograms; POST /mcp is not', async (t) => {
+  const app = Fastify({ logger: false })
+  t.after(async () => { await app.close() })
+  const marked: string[] = []
+  app.addHook('onRoute', (route) => { if (route.config?.disableMetrics === true) marked.push(`${String(route.method)} ${route.url}`) })
+  await app.register(mcpPlugin, { auth: { tokens: [TOKEN] }, tools: [], streamable: { sessions: true } })
+  await app.ready()
+  assert.deepEqual(marked.sort(), ['GET /mcp', 'GET /sse'])
+})

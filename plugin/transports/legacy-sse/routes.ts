@@ -8,6 +8,7 @@ import type { LegContext } from '../leg-context.js'
 import { isJsonContentType, reachStore, refuseOverIdentityCap, refuseWhileDraining } from '../http/http-checks.js'
 import { HttpRefusal, refusals } from '../http/refusals.js'
 import { openEventStream } from '../http/event-stream.js'
+import { STREAM_ROUTE } from '../http/stream-route.js'
 import { SseSession } from './sse-session.js'
 import type { Logger } from '../../protocol/logger.js'
 import type { StreamWatch } from '../../telemetry/telemetry.js'
@@ -186,8 +187,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     return await reply.code(202).send()
   }
 
-  // No automatic HEAD route: a HEAD would open (and at once drop) a session.
-  app.get('/sse', { exposeHeadRoute: false }, openStream)
+  app.get('/sse', STREAM_ROUTE, openStream)
   app.post('/messages', postMessage)
   if (!ignoresTrailingSlash(app)) app.post('/messages/', postMessage)
 }

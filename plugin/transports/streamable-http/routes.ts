@@ -11,6 +11,7 @@ import { createModernPostHandler, isModernPost } from './modern-post.js'
 import { HttpRequestEnv } from './request-env.js'
 import { StatelessCalls } from './stateless-calls.js'
 import { rememberLast } from '../http/remember-last.js'
+import { STREAM_ROUTE } from '../http/stream-route.js'
 
 const SUPPORTED_VERSIONS = [MODERN_PROTOCOL_VERSION, ...LEGACY_PROTOCOL_VERSIONS]
 
@@ -106,7 +107,6 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
   }
   app.addHook('onRequest', exposeSessionHeader)
   app.post('/mcp', postMcp)
-  // No automatic HEAD route: a HEAD would open the session's stream and drop it.
-  app.get('/mcp', { exposeHeadRoute: false }, stateful.openStream)
+  app.get('/mcp', STREAM_ROUTE, stateful.openStream)
   app.delete('/mcp', stateful.endSession)
 }
