@@ -138,8 +138,12 @@ export const CONFIG_ROWS: readonly ConfigRow[] = [
   { env: 'MCP_METRICS_PORT', setting: 'metricsPort', parse: integer, describe: 'serve Prometheus metrics at /metrics on this port, a listener apart from the MCP port', defaultText: 'none (no metrics)' },
   { env: 'MCP_METRICS_HOST', setting: 'metricsHost', parse: text, describe: 'address of the metrics listener', expected: 'an address such as 127.0.0.1' },
   {
-    env: 'OTEL_EXPORTER_OTLP_ENDPOINT', setting: 'otlpEndpoint', parse: text, describe: 'turns tracing on: spans per MCP request exported over OTLP/HTTP (other OTEL_* variables apply)',
-    expected: 'a URL such as http://collector:4318', defaultText: 'none (no tracing)'
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    setting: 'otlpEndpoint',
+    parse: text,
+    describe: 'turns tracing on: spans per MCP request exported over OTLP/HTTP (other OTEL_* variables apply)',
+    expected: 'a URL such as http://collector:4318',
+    defaultText: 'none (no tracing)'
   },
   { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', setting: 'otlpTracesEndpoint', parse: text, describe: 'the same, for traces only (the full URL, e.g. http://collector:4318/v1/traces)', expected: 'a URL', defaultText: 'none (no tracing)' }
 ]

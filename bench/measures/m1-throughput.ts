@@ -129,8 +129,12 @@ export async function measureM1 (servers: Servers, settings: Settings, start: St
   const s = (key: string): LoadSummary => summarize(key, runs.get(key) ?? [])
   const all = Object.fromEntries([...runs.keys()].map((key) => [key, s(key)])) as Record<string, LoadSummary>
   const throughput = (measure: string, ours: LoadSummary, ceiling: LoadSummary, floor: number | undefined): Row => ({
-    measure, ours: fmtInt(ours.reqPerSec), ceiling: fmtInt(ceiling.reqPerSec), ratio: ratio(ours.reqPerSec, ceiling.reqPerSec),
-    target: floor === undefined ? '' : `≥ ${fmt(floor, 2)}×`, pass: floor === undefined ? undefined : ours.reqPerSec / ceiling.reqPerSec >= floor
+    measure,
+    ours: fmtInt(ours.reqPerSec),
+    ceiling: fmtInt(ceiling.reqPerSec),
+    ratio: ratio(ours.reqPerSec, ceiling.reqPerSec),
+    target: floor === undefined ? '' : `≥ ${fmt(floor, 2)}×`,
+    pass: floor === undefined ? undefined : ours.reqPerSec / ceiling.reqPerSec >= floor
   })
   const p99 = (measure: string, ours: LoadSummary, ceiling: LoadSummary): Row => ({
     measure, ours: fmt(ours.p99, 3), ceiling: fmt(ceiling.p99, 3), ratio: ratio(ours.p99, ceiling.p99), target: '≤ 1.5×', pass: ours.p99 / ceiling.p99 <= 1.5
@@ -148,8 +152,12 @@ export async function measureM1 (servers: Servers, settings: Settings, start: St
       throughput('M1 2025 tools/call, req/s (logging off)', all['ours-2025'], all['ceiling-2025'], 0.8),
       throughput('M1 2026-07-28 tools/call, req/s (logging off)', all['ours-2026'], all['ceiling-2026'], 0.8),
       {
-        measure: 'M1 2026 row against the 2025 row (ratio of their ratios)', ours: ratio(all['ours-2026'].reqPerSec, all['ceiling-2026'].reqPerSec),
-        ceiling: ratio(all['ours-2025'].reqPerSec, all['ceiling-2025'].reqPerSec), ratio: `${fmt(modern / legacy, 2)}×`, target: '≥ 0.95× (within 5%)', pass: modern / legacy >= 0.95
+        measure: 'M1 2026 row against the 2025 row (ratio of their ratios)',
+        ours: ratio(all['ours-2026'].reqPerSec, all['ceiling-2026'].reqPerSec),
+        ceiling: ratio(all['ours-2025'].reqPerSec, all['ceiling-2025'].reqPerSec),
+        ratio: `${fmt(modern / legacy, 2)}×`,
+        target: '≥ 0.95× (within 5%)',
+        pass: modern / legacy >= 0.95
       },
       throughput('M1 as shipped 2025: `node server` (info, stdout a pipe) vs bare Fastify logging at info, req/s', all['shipped-2025'], all['ceilingLogged-2025'], 0.85),
       throughput('M1 as shipped 2026-07-28, req/s', all['shipped-2026'], all['ceilingLogged-2026'], 0.85),

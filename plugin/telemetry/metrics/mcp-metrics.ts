@@ -66,24 +66,24 @@ export async function createMcpMetrics (status: () => McpStatus, knownTool: Know
     registers: [registry]
   })
   // Read at scrape time.
-  new Gauge({
+  registry.registerMetric(new Gauge({
     name: 'mcp_server_sessions',
     help: 'Sessions and streams open in this process, by transport',
     labelNames: ['transport'] as const,
-    registers: [registry],
+    registers: [],
     collect () {
       const sessions = status().sessions
       this.set({ transport: 'sse' }, sessions.sse)
       if (sessions.streamableHttp !== undefined) this.set({ transport: 'streamable_http' }, sessions.streamableHttp)
       this.set({ transport: 'listen' }, sessions.listen)
     }
-  })
-  new Gauge({
+  }))
+  registry.registerMetric(new Gauge({
     name: 'mcp_server_calls_in_flight',
     help: 'MCP requests running now',
-    registers: [registry],
+    registers: [],
     collect () { this.set(status().inFlight) }
-  })
+  }))
 
   const observer: CallObserver = {
     begin: () => performance.now(),
