@@ -5,7 +5,7 @@ import type { ServerSettings } from './server-settings.js'
  * The one table of what `node server` reads from its command line and environment. Each row says where a value
  * comes from (a flag, a variable, or both: the flag wins; an empty variable counts as unset), how its text is
  * read, and where it goes: a path in the plugin's options (plugin/options.ts) or a server-only setting
- * (server/server-settings.ts). Defaults and validation live in those schemas; the usage text and the README's
+ * (server/server-settings.ts). Defaults and validation live in those schemas; the usage text and docs/configuration.md's
  * table are made from, or checked against, these rows. A new option is one schema property and one row here.
  */
 

@@ -41,7 +41,7 @@ export function literalsOf (node: SchemaNode): unknown[] {
   return (node.anyOf ?? []).flatMap(literalsOf)
 }
 
-/** A row's default as the usage text and the README say it: the row's words, else the schema's default. */
+/** A row's default as the usage text and docs/configuration.md say it: the row's words, else the schema's default. */
 export function defaultText (row: ConfigRow): string {
   if (row.defaultText !== undefined) return row.defaultText
   const value = rowSchema(row)?.default
