@@ -32,7 +32,11 @@ export async function startStdioServer (config: ServerConfig): Promise<void> {
     observers.push(await (await import('../plugin/telemetry/tracing/mcp-tracing.js')).createTracing())
   }
   const dispatcher = createDispatcher({
-    info: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, tools, resources: loaded?.resources, prompts: loaded?.prompts, toolTimeoutMs: config.options.toolTimeoutMs,
+    info: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
+    tools,
+    resources: loaded?.resources,
+    prompts: loaded?.prompts,
+    toolTimeoutMs: config.options.toolTimeoutMs,
     requestStateSecret: config.options.requestStateSecret,
     observer: combineObservers(observers)
   })
