@@ -16,7 +16,6 @@ export interface RedisSessionStateOptions {
   logger: RedisLogger
 }
 
-
 interface LogEntry { s: string, q: number, d: string, f: boolean }
 
 /** How often the sweeper looks for sessions that expired, and refreshes the cluster-wide count (ms). */
