@@ -36,7 +36,7 @@ function authMode (auth: AuthOption): string {
 }
 
 export async function startHttpServer (config: ServerConfig): Promise<void> {
-  const oauth = oauthFromSettings(config)
+  const oauth = await oauthFromSettings(config)
   if (config.noAuth && oauth !== undefined) {
     throw new ConfigError('--no-auth contradicts MCP_OAUTH_ISSUER: unset the OAuth variables, or drop --no-auth to require tokens')
   }
