@@ -4,7 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { ResourceUpdatedNotificationSchema, type Notification } from '@modelcontextprotocol/sdk/types.js'
 import { rpc } from '../helpers/raw-http.js'
-import type { EventReader } from '../helpers/stateful-http.js'
+import type { SseReader } from '../helpers/sse-reader.js'
 import { BOARD_URI } from '../fixtures/cluster-tools.js'
 import { AUTH, replicaAt, startCluster, sleep } from './support/cluster.js'
 import { recordingFetch, type RecordingFetch, type SeenEvent } from './support/recording-fetch.js'
@@ -45,7 +45,7 @@ function messagesOf (events: SeenEvent[][]): SeenEvent[] {
 }
 
 /** Reads events until one carries a message; returns it and the id of the last event read. */
-async function nextWithId (reader: EventReader): Promise<{ id: string, message: any }> {
+async function nextWithId (reader: SseReader): Promise<{ id: string, message: any }> {
   for (;;) {
     const event = await reader.nextEvent()
     if (event === undefined) throw new Error('the stream ended')
@@ -54,7 +54,7 @@ async function nextWithId (reader: EventReader): Promise<{ id: string, message: 
 }
 
 /** Every event of a stream until it ends. */
-async function rest (reader: EventReader): Promise<Array<{ id: string | undefined, data: string }>> {
+async function rest (reader: SseReader): Promise<Array<{ id: string | undefined, data: string }>> {
   const events = []
   for (let event = await reader.nextEvent(); event !== undefined; event = await reader.nextEvent()) events.push({ id: event.id, data: event.data })
   return events

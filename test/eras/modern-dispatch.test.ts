@@ -108,18 +108,20 @@ describe('multi-round input requests', () => {
     assert.deepEqual(result.content, [{ type: 'text', text: 'Hello, Ada!' }])
   })
 
-  test('answers nobody asked for are refused with -32602: without a requestState, or under a key the server did not ask', async () => {
-    const unsolicited = await send('tools/call', { name: 'greet', inputResponses: { user_name: { action: 'accept', content: { name: 'Eve' } } } })
-    assert.equal(unsolicited.error.code, -32602)
-    assert.match(unsolicited.error.message, /inputResponses\["user_name"\] answers no input request of this server: send inputResponses only with the requestState/)
+  test('answers nobody asked for are ignored, never used: without a requestState the server asks again; beside the asked one they change nothing', async () => {
+    const unsolicited = (await send('tools/call', { name: 'greet', inputResponses: { user_name: { action: 'accept', content: { name: 'Eve' } } } })).result
+    assert.equal(unsolicited.resultType, 'input_required')
+    assert.deepEqual(Object.keys(unsolicited.inputRequests), ['user_name'])
     const first = (await send('tools/call', { name: 'greet' })).result
-    const extra = await send('tools/call', {
+    const extra = (await send('tools/call', {
       name: 'greet',
       requestState: first.requestState,
       inputResponses: { user_name: { action: 'accept', content: { name: 'Ada' } }, unrelated: { x: 1 } }
-    })
-    assert.equal(extra.error.code, -32602)
-    assert.match(extra.error.message, /inputResponses\["unrelated"\] answers no input request of this server \(it asked for "user_name"\)/)
+    })).result
+    assert.deepEqual(extra.content, [{ type: 'text', text: 'Hello, Ada!' }])
+    const wrongKey = (await send('tools/call', { name: 'greet', requestState: first.requestState, inputResponses: { wrong_key: { action: 'accept', content: {} } } })).result
+    assert.equal(wrongKey.resultType, 'input_required', 'a round without the answer it needs asks again')
+    assert.deepEqual(Object.keys(wrongKey.inputRequests), ['user_name'])
   })
 
   test('a client may repeat the answers of earlier rounds with the latest requestState', async () => {

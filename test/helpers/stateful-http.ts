@@ -4,6 +4,7 @@ import mcpPlugin, { type McpPluginOptions } from '../../plugin/index.js'
 import { AUTH_HEADER, TOKEN, type RunningApp } from './app.js'
 import { MCP_HEADERS, post, rpc, INITIALIZE_PARAMS, type RawResponse } from './raw-http.js'
 import { statefulResources, statefulTools } from './stateful-tools.js'
+import { SseReader } from './sse-reader.js'
 
 /**
  * The plugin with `streamable.sessions` on, the stateful test tools and a resource; closed when the test ends.
@@ -51,95 +52,13 @@ export async function initializeSession (mcpUrl: string, headers: Record<string,
   return session
 }
 
-/** One server-sent event, with the fields the stateful transport uses. */
-export interface WireEvent {
-  event: string
-  data: string
-  id?: string
-  retry?: number
-  comments: string[]
-}
-
-/** Reads server-sent events off a fetch response, `retry:` fields and comments included. */
-export class EventReader {
-  private buffer = ''
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>
-  private readonly decoder = new TextDecoder()
-  private comments: string[] = []
-
-  constructor (readonly response: Response) {
-    if (response.body === null) throw new Error('The response has no body')
-    this.reader = response.body.getReader()
-  }
-
-  /** The next block: an event, or a lone comment block (event ''); undefined when the stream ends. */
-  async next (): Promise<WireEvent | undefined> {
-    for (;;) {
-      const end = this.buffer.indexOf('\n\n')
-      if (end !== -1) {
-        const block = this.buffer.slice(0, end)
-        this.buffer = this.buffer.slice(end + 2)
-        return this.parse(block)
-      }
-      const { value, done } = await this.reader.read()
-      if (done) return undefined
-      this.buffer += this.decoder.decode(value, { stream: true })
-    }
-  }
-
-  /** The next block that is not only comments. */
-  async nextEvent (): Promise<WireEvent | undefined> {
-    for (;;) {
-      const event = await this.next()
-      if (event === undefined || event.event !== '' || event.id !== undefined) return event
-    }
-  }
-
-  /** The next JSON-RPC message (events with data), skipping priming events and comments. */
-  async nextMessage (): Promise<{ id: string | undefined, message: any } | undefined> {
-    for (;;) {
-      const event = await this.nextEvent()
-      if (event === undefined) return undefined
-      if (event.data !== '') return { id: event.id, message: JSON.parse(event.data) }
-    }
-  }
-
-  /** Every message until the stream ends. */
-  async rest (): Promise<Array<{ id: string | undefined, message: any }>> {
-    const all = []
-    for (let next = await this.nextMessage(); next !== undefined; next = await this.nextMessage()) all.push(next)
-    return all
-  }
-
-  async cancel (): Promise<void> {
-    await this.reader.cancel().catch(() => {})
-  }
-
-  private parse (block: string): WireEvent {
-    const event: WireEvent = { event: '', data: '', comments: [] }
-    const data: string[] = []
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) this.comments.push(line.slice(1).trim())
-      else if (line.startsWith('event:')) event.event = line.slice(6).trim()
-      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
-      else if (line.startsWith('id:')) event.id = line.slice(3).trim()
-      else if (line.startsWith('retry:')) event.retry = Number(line.slice(6).trim())
-    }
-    event.data = data.join('\n')
-    if (event.event === '' && data.length > 0 && event.data !== '') event.event = 'message'
-    event.comments = this.comments
-    this.comments = []
-    return event
-  }
-}
-
 /** An open event stream (a POST answer or a GET), which the test can drop as a client that goes away would. */
 export interface OpenStream {
   response: Response
   status: number
   headers: Headers
   /** Reads the body as events; made on first use, so a test may read a refusal's body with `response.json()`. */
-  readonly reader: EventReader
+  readonly reader: SseReader
   /** Drops the connection. */
   disconnect: () => void
 }
@@ -149,12 +68,12 @@ export async function openStream (t: TestContext, url: string, init: RequestInit
   const controller = new AbortController()
   t.after(() => { controller.abort() })
   const response = await fetch(url, { ...init, signal: controller.signal })
-  let reader: EventReader | undefined
+  let reader: SseReader | undefined
   return {
     response,
     status: response.status,
     headers: response.headers,
-    get reader () { return (reader ??= new EventReader(response)) },
+    get reader () { return (reader ??= new SseReader(response)) },
     disconnect: () => { controller.abort() }
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { ErrorCode, JsonRpcError, quoteValue, type JsonRpcRequest } from '../jsonrpc.js'
+import { ErrorCode, JsonRpcError, type JsonRpcRequest } from '../jsonrpc.js'
 import type { CallEnv } from '../call-env.js'
 import type { InputResponses } from '../input-requests.js'
 import type { RequestStateSigner } from './request-state.js'
@@ -50,7 +50,7 @@ function invalid (why: string): JsonRpcError {
 /**
  * The answers a round may use: those the signed `requestState` carries plus the client's `inputResponses`, after
  * checking that the state is ours, unexpired, issued to this caller for this very request (method, target,
- * arguments), and that every response answers an input request this server asked.
+ * arguments). Responses to input requests this server did not ask are left out.
  */
 export function resumeInputRound (signer: RequestStateSigner, request: JsonRpcRequest, env: CallEnv, responses: InputResponses): { answers: InputResponses, asked: string[] } {
   const token = request.params?.requestState
@@ -63,13 +63,11 @@ export function resumeInputRound (signer: RequestStateSigner, request: JsonRpcRe
     if (!(state.x > Date.now())) throw invalid(`it expired (input rounds must be answered within ${REQUEST_STATE_TTL_MS / 60_000} minutes)`)
   }
   const asked = state?.q ?? []
-  for (const key of Object.keys(responses)) {
-    if (!asked.includes(key)) {
-      throw new JsonRpcError(ErrorCode.InvalidParams, `Invalid params: inputResponses[${quoteValue(key)}] answers no input request of this server` +
-        (state === undefined ? ': send inputResponses only with the requestState of the input_required result that asked' : ` (it asked for ${asked.map((k) => quoteValue(k)).join(', ')})`))
-    }
-  }
-  return { answers: { ...state?.a, ...responses }, asked }
+  // Answers to input requests this server did not ask in this request's rounds are ignored, never used: the spec
+  // says to ignore what a server does not recognise, and a round then asks again for what it still lacks.
+  const solicited: InputResponses = {}
+  for (const key of asked) if (Object.hasOwn(responses, key)) solicited[key] = responses[key]
+  return { answers: { ...state?.a, ...solicited }, asked }
 }
 
 /** The signed `requestState` of a round that ends input_required. */

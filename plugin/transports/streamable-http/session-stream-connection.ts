@@ -68,14 +68,14 @@ export class SessionStreamConnection {
    * (0: everything kept); without it, only what comes from now on. Returns true when events the client wanted
    * were dropped from the log before it got them.
    */
-  async start (reply: FastifyReply, afterSeq: number | undefined, log: FastifyBaseLogger): Promise<boolean> {
+  async start (reply: FastifyReply, afterSeq: number | undefined, log: FastifyBaseLogger, onOverflow?: () => void): Promise<boolean> {
     this.stopTail = await this.store.tail(this.sessionId, (signal) => { this.hear(signal) })
     if (reply.raw.destroyed) {
       reply.hijack()
       this.end('closed')
       return false
     }
-    const stream = this.stream = openEventStream(reply, this.settings.maxBufferedBytes)
+    const stream = this.stream = openEventStream(reply, this.settings.maxBufferedBytes, onOverflow)
     reply.raw.once('close', () => {
       if (stream.overflowed) {
         log.warn({ streamId: this.streamId, limitBytes: this.settings.maxBufferedBytes }, 'A client stopped reading its session stream; the connection was cut (it may resume)')

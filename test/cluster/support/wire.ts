@@ -1,7 +1,8 @@
 import type { TestContext } from 'node:test'
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client'
 import { MCP_HEADERS, post, rpc, INITIALIZE_PARAMS, type RawResponse } from '../../helpers/raw-http.js'
-import { getStream, openStream, type EventReader, type OpenStream } from '../../helpers/stateful-http.js'
+import { getStream, openStream, type OpenStream } from '../../helpers/stateful-http.js'
+import type { SseReader } from '../../helpers/sse-reader.js'
 import { AUTH } from './cluster.js'
 
 /** A stateful session spoken to in raw HTTP, on whichever replica each request names. */
@@ -46,7 +47,7 @@ async function requestDelete (url: string, headers: Record<string, string>): Pro
 export interface StreamMessage { id: string | undefined, message: any }
 
 /** Reads every message of `reader` into the returned array, in the background, until the stream ends. */
-export function collect (reader: EventReader): { messages: StreamMessage[], ended: Promise<void> } {
+export function collect (reader: SseReader): { messages: StreamMessage[], ended: Promise<void> } {
   const messages: StreamMessage[] = []
   const ended = (async () => {
     try {
