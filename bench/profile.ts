@@ -28,27 +28,29 @@ const dir = join(REPO_ROOT, 'bench', 'results', 'profiles')
 mkdirSync(dir, { recursive: true })
 const parts: string[] = []
 
-for (const era of eras) for (const target of targets) {
-  const call = benchCall(era)
-  const script = target === 'ceiling' ? 'bare-fastify' : target === 'ours' ? 'ours' : undefined
-  if (script === undefined) throw new Error(`BENCH_PROFILE_TARGET must be ours, ceiling or both, not "${target}"`)
-  const name = `${target}-${era}-${Date.now()}.cpuprofile`
-  const server = await ServerChild.start(target, script, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`])
-  let line: string
-  let window: { fromUs: number, toUs: number }
-  try {
-    await checkAnswer(server, call)
-    await load(server, 2, connections, call)
-    const run = await load(server, duration, connections, call)
-    window = run.window
-    line = `${target}, ${era} era: ${fmtInt(run.requests / run.seconds)} req/s, ${run.errors} errors, server CPU ${fmt(run.serverCpu * 100, 0)}%, ` +
+for (const era of eras) {
+  for (const target of targets) {
+    const call = benchCall(era)
+    const script = target === 'ceiling' ? 'bare-fastify' : target === 'ours' ? 'ours' : undefined
+    if (script === undefined) throw new Error(`BENCH_PROFILE_TARGET must be ours, ceiling or both, not "${target}"`)
+    const name = `${target}-${era}-${Date.now()}.cpuprofile`
+    const server = await ServerChild.start(target, script, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`])
+    let line: string
+    let window: { fromUs: number, toUs: number }
+    try {
+      await checkAnswer(server, call)
+      await load(server, 2, connections, call)
+      const run = await load(server, duration, connections, call)
+      window = run.window
+      line = `${target}, ${era} era: ${fmtInt(run.requests / run.seconds)} req/s, ${run.errors} errors, server CPU ${fmt(run.serverCpu * 100, 0)}%, ` +
       `${fmt(run.cpuPerRequestUs, 1)} µs CPU per request (${connections} connections; 2 s warm-up, then ${duration} s summarised: start-up and warm-up are cut out)`
-    process.stderr.write(`[profile] ${line}\n`)
-  } finally {
-    await server.stop(15_000)
+      process.stderr.write(`[profile] ${line}\n`)
+    } finally {
+      await server.stop(15_000)
+    }
+    if (!readdirSync(dir).includes(name)) throw new Error(`no profile written for ${target}`)
+    parts.push(renderSummary(summarizeProfile(join(dir, name), 15, window), line), `Profile: bench/results/profiles/${name}`, '')
   }
-  if (!readdirSync(dir).includes(name)) throw new Error(`no profile written for ${target}`)
-  parts.push(renderSummary(summarizeProfile(join(dir, name), 15, window), line), `Profile: bench/results/profiles/${name}`, '')
 }
 
 const report = [`# CPU profile of the M1 load (git ${gitSha()})`, '', `Machine: ${machineLine(startLoad)}`, '', ...parts].join('\n')

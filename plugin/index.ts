@@ -105,7 +105,12 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
   })
   const dispatcher = createDispatcher({
     observer: telemetry?.observer,
-    info: config.serverInfo, instructions: config.instructions, tools, resources, prompts, toolTimeoutMs: config.toolTimeoutMs,
+    info: config.serverInfo,
+    instructions: config.instructions,
+    tools,
+    resources,
+    prompts,
+    toolTimeoutMs: config.toolTimeoutMs,
     requestStateSecret: config.requestStateSecret,
     origin: broker.replica,
     forwardAnswer: (origin, response, answerer) => {

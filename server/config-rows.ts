@@ -128,8 +128,13 @@ export const CONFIG_ROWS: readonly ConfigRow[] = [
   { env: 'MCP_OAUTH_CLIENT_ID', setting: 'oauthClientId', parse: text, describe: 'this server\'s client id at the introspection endpoint' },
   { env: 'MCP_OAUTH_CLIENT_SECRET', setting: 'oauthClientSecret', parse: text, secret: true, describe: 'that client\'s secret' },
   {
-    env: 'MCP_REDIS_URL', option: 'cluster.redisUrl', parse: text, secret: true, describe: 'cluster mode: replicas share sessions through this Redis or Valkey',
-    expected: 'redis://[user:password@]host:port/db or rediss://… for TLS', defaultText: 'none (one process, in memory)'
+    env: 'MCP_REDIS_URL',
+    option: 'cluster.redisUrl',
+    parse: text,
+    secret: true,
+    describe: 'cluster mode: replicas share sessions through this Redis or Valkey',
+    expected: 'redis://[user:password@]host:port/db or rediss://… for TLS',
+    defaultText: 'none (one process, in memory)'
   },
   { env: 'MCP_REDIS_KEY_PREFIX', option: 'cluster.keyPrefix', parse: text, describe: 'prefix of every Redis key and channel of this host' },
   { env: 'MCP_CLUSTER_LIVENESS_MS', option: 'cluster.livenessMs', parse: integer, describe: 'a replica silent this long is dead: its SSE sessions and running calls are lost (ms)' },

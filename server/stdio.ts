@@ -1,5 +1,8 @@
 import { pino } from 'pino'
-import { combineObservers, createCallLog, createDispatcher, PACKAGE_NAME, PACKAGE_VERSION, type AnyTool, type CallObserver } from '../plugin/core.js'
+import { createDispatcher, PACKAGE_NAME, PACKAGE_VERSION, type AnyTool } from '../plugin/core.js'
+import type { CallObserver } from '../plugin/dispatch/call-observer.js'
+import { createCallLog } from '../plugin/telemetry/call-log.js'
+import { combineObservers } from '../plugin/telemetry/telemetry.js'
 import { serveStdio } from '../plugin/transports/stdio/stdio-server.js'
 import { protectStdout } from '../plugin/transports/stdio/stdout-guard.js'
 import type { ServerConfig } from './config.js'
@@ -29,7 +32,11 @@ export async function startStdioServer (config: ServerConfig): Promise<void> {
     observers.push(await (await import('../plugin/telemetry/tracing/mcp-tracing.js')).createTracing())
   }
   const dispatcher = createDispatcher({
-    info: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, tools, resources: loaded?.resources, prompts: loaded?.prompts, toolTimeoutMs: config.options.toolTimeoutMs,
+    info: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
+    tools,
+    resources: loaded?.resources,
+    prompts: loaded?.prompts,
+    toolTimeoutMs: config.options.toolTimeoutMs,
     requestStateSecret: config.options.requestStateSecret,
     observer: combineObservers(observers)
   })

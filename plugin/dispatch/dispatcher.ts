@@ -1,6 +1,7 @@
 import {
   ErrorCode, JsonRpcError, failure, success,
-  type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, quoteValue } from '../protocol/jsonrpc.js'
+  type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, quoteValue
+} from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import type { LocalClientSession } from '../protocol/client-session.js'
 import type { Implementation, ListKind, ServerCapabilities } from '../protocol/spec.js'

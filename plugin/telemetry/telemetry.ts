@@ -12,7 +12,7 @@ export type RefusalReason =
 /** The request a refusal or a stream belongs to, as far as telemetry needs it. */
 export interface RequestFacts {
   readonly id: string
-  readonly mcpAuth: AuthIdentity | null
+  readonly mcpAuth?: AuthIdentity | null
   readonly url: string
 }
 
@@ -102,7 +102,7 @@ export function assembleTelemetry (parts: TelemetryParts, callLog: CallObserver 
       events?.refused(status, reason)
       if (log === undefined) return
       const line: Record<string, unknown> = { [idLabel]: request.id, status, code, reason, url: request.url.split('?', 1)[0] }
-      if (request.mcpAuth !== null) line.identity = request.mcpAuth.id
+      if (request.mcpAuth != null) line.identity = request.mcpAuth.id
       line.why = message
       log.info(line, 'MCP request refused')
     },

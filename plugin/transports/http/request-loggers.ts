@@ -40,7 +40,7 @@ export function createRequestLoggers (app: FastifyInstance, logCalls: boolean): 
       base,
       idLabel,
       quiet,
-      forCall: (request) => request.mcpAuth === null ? request.log : request.log.child({ identity: request.mcpAuth.id }),
+      forCall: (request) => request.mcpAuth == null ? request.log : request.log.child({ identity: request.mcpAuth.id }),
       childLoggerFactory: undefined
     }
   }
@@ -60,7 +60,7 @@ export function createRequestLoggers (app: FastifyInstance, logCalls: boolean): 
     base,
     idLabel,
     quiet,
-    forCall: (request) => base.child(request.mcpAuth === null ? { [idLabel]: request.id } : { [idLabel]: request.id, identity: request.mcpAuth.id }),
+    forCall: (request) => base.child(request.mcpAuth == null ? { [idLabel]: request.id } : { [idLabel]: request.id, identity: request.mcpAuth.id }),
     childLoggerFactory
   }
 }
