@@ -9,7 +9,10 @@ import { createRebindingGuard } from './guards/dns-rebinding.js'
 import { healthRoutes } from './health/health-routes.js'
 import { streamableHttpRoutes } from './transports/streamable-http/routes.js'
 import { legacySseRoutes } from './transports/legacy-sse/routes.js'
-import { jsonRpcErrorHandler } from './transports/http/json-rpc-error-handler.js'
+import { createJsonRpcErrorHandler } from './transports/http/json-rpc-error-handler.js'
+import { createRequestLoggers } from './transports/http/request-loggers.js'
+import { createTelemetry } from './telemetry/create-telemetry.js'
+import type { MetricsRegistry } from './telemetry/metrics/mcp-metrics.js'
 import type { LegContext } from './transports/leg-context.js'
 import { createSessionBackends } from './session-backends.js'
 import { joinCluster } from './cluster/join-cluster.js'
@@ -59,6 +62,11 @@ export interface McpHost {
   removePrompt: (name: string) => boolean
   /** The routes served as tools (marked `config.mcp`), once the app is ready; empty before. */
   bridgedTools: () => BridgedTool[]
+  /**
+   * With `telemetry.metrics`, the prom-client `Registry` of the MCP series, to serve (`await metrics.metrics()`,
+   * `metrics.contentType`) or merge into the app's own (`Registry.merge([...])`); undefined when metrics are off.
+   */
+  readonly metrics: MetricsRegistry | undefined
 }
 
 declare module 'fastify' {
@@ -88,8 +96,21 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
   const startedAt = Date.now()
   const backends = await createSessionBackends(config, redis, app.log)
   const { broker, sseSessions, statefulSessions } = backends
+  const loggers = createRequestLoggers(app, config.telemetry.logCalls)
+  const { telemetry, metrics } = await createTelemetry(config.telemetry, {
+    callLog: loggers.quiet ? app.log : undefined,
+    idLabel: loggers.idLabel,
+    status: () => status(),
+    knownTool: (name) => dispatcher.tools.has(name)
+  })
   const dispatcher = createDispatcher({
-    info: config.serverInfo, instructions: config.instructions, tools, resources, prompts, toolTimeoutMs: config.toolTimeoutMs,
+    observer: telemetry?.observer,
+    info: config.serverInfo,
+    instructions: config.instructions,
+    tools,
+    resources,
+    prompts,
+    toolTimeoutMs: config.toolTimeoutMs,
     requestStateSecret: config.requestStateSecret,
     origin: broker.replica,
     forwardAnswer: (origin, response, answerer) => {
@@ -111,7 +132,9 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     listenStreams: backends.listenStreams,
     identityCap: backends.identityCap,
     broker,
-    livenessCheckMs: Math.max(Math.floor(config.cluster.livenessMs / 3), 100)
+    livenessCheckMs: Math.max(Math.floor(config.cluster.livenessMs / 3), 100),
+    loggers,
+    telemetry
   }
 
   function status (): McpStatus {
@@ -156,7 +179,8 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
     removeResource: dispatcher.removeResource,
     addPrompt: dispatcher.addPrompt,
     removePrompt: dispatcher.removePrompt,
-    bridgedTools: () => bridged.map((tool) => ({ ...tool }))
+    bridgedTools: () => bridged.map((tool) => ({ ...tool })),
+    metrics
   })
   app.decorateRequest('mcpBridge', { getter () { return mcpBridgeOf(this) } })
 
@@ -195,14 +219,18 @@ async function mcpPlugin (app: FastifyInstance, options: McpPluginOptions): Prom
           return 0
         })
       }
-    }
+    },
+    telemetry,
+    loggers
   })
   const bearerAuth = access.bearerAuth
   await app.register(async function mcpRoutes (routes) {
     // Set by the auth hook of these routes only: the host application's own requests carry no such property.
     routes.decorateRequest('mcpAuth', null)
-    routes.setErrorHandler(jsonRpcErrorHandler)
-    const passesGuard = createRebindingGuard(app, config)
+    routes.setErrorHandler(createJsonRpcErrorHandler(telemetry))
+    // Fastify's two request lines give way to one line per MCP message here (see request-loggers.ts).
+    if (loggers.childLoggerFactory !== undefined) routes.setChildLoggerFactory(loggers.childLoggerFactory)
+    const passesGuard = createRebindingGuard(app, config, telemetry)
     // One hook, guard then credentials, before the body is read: a refused caller costs no parsing.
     routes.addHook('onRequest', function mcpAccess (request, reply, done) {
       if (!passesGuard(request, reply)) return
@@ -244,6 +272,7 @@ export type { McpPluginOptions, AuthOption, AuthMethods, VerifyToken, NamedToken
 export type { OAuthOptions } from './auth/oauth/oauth-options.js'
 export type { OAuthIdentity } from './auth/oauth/oauth-identity.js'
 export type { McpStatus } from './status.js'
+export type { MetricsRegistry } from './telemetry/metrics/mcp-metrics.js'
 export { redactUrl, requestLogSerializer } from './transports/http/redact-url.js'
 export type { McpBridgeCall } from './bridge/bridged-call.js'
 export type { McpRouteOptions } from './bridge/route-config.js'

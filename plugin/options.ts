@@ -176,6 +176,25 @@ export const McpConfigSchema = Type.Object({
     /** How long a message relayed to the replica holding an SSE stream may wait for its verdict (ms). */
     relayTimeoutMs: Type.Integer({ minimum: 100, default: 5_000 })
   }, { default: {} }),
+  /** What the host tells operators: log lines, spans, metrics (docs/observability.md). */
+  telemetry: Type.Object({
+    /**
+     * One `info` line per MCP message on the MCP routes (method, tool, caller, outcome, duration), in place of
+     * Fastify's two request lines there; the app's own routes keep Fastify's. False keeps Fastify's lines instead.
+     */
+    logCalls: Type.Boolean({ default: true }),
+    /**
+     * OpenTelemetry spans per MCP request, by the MCP semantic conventions: `auto` makes them when the app has
+     * registered a tracer provider (and `@opentelemetry/api` is installed) before registering this plugin; false
+     * never does. Nothing is loaded without a provider.
+     */
+    tracing: Type.Union([Type.Literal('auto'), Type.Literal(false)], { default: 'auto' }),
+    /**
+     * Prometheus metrics (needs `prom-client`): a registry of the host's MCP series on `fastify.mcp.metrics`, for
+     * the app to serve or merge into its own. Off by default.
+     */
+    metrics: Type.Boolean({ default: false })
+  }, { default: {}, additionalProperties: false }),
   /** The route bridge: routes marked `config: { mcp: true }` served as tools (docs/route-bridge.md). */
   bridge: Type.Object({
     /**
@@ -221,7 +240,7 @@ export type AuthOption = false | AuthMethods
 
 type StreamableConfig = McpConfig['streamable']
 
-export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'cluster' | 'bridge' | 'rateLimit'>> {
+export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'sse' | 'streamable' | 'cluster' | 'bridge' | 'telemetry' | 'rateLimit'>> {
   /** Bearer auth for the MCP routes, required: tokens, a verify function, or `false` to serve without auth. */
   auth: AuthOption
   /** The tools to serve (see `defineTool`). */
@@ -240,6 +259,7 @@ export interface McpPluginOptions extends Partial<Omit<McpConfig, 'routes' | 'ss
    */
   redis?: Redis
   bridge?: Partial<McpConfig['bridge']>
+  telemetry?: Partial<McpConfig['telemetry']>
   rateLimit?: Partial<NonNullable<McpConfig['rateLimit']>>
 }
 

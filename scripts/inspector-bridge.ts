@@ -9,17 +9,13 @@
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import type { FastifyInstance } from 'fastify'
 import { buildTodoApp } from '../examples/todo-api/app.js'
 import type { TodoStore } from '../examples/todo-api/todo-store.js'
+import { AUTH_MISSING, runInspector, TOOL_ERROR, type InspectorRun } from './inspector-cli.js'
 
-const INSPECTOR = ['-y', '-p', 'node@22', '-p', '@modelcontextprotocol/inspector@2.12.0', 'inspector', '--cli']
 const ALICE = 'inspector-alice-token'
 const BOB = 'inspector-bob-token'
-/** The inspector's exit codes (MCP-NOTES.md): 5 for an isError result, 3 when auth is missing. */
-const TOOL_ERROR = 5
-const AUTH_MISSING = 3
 
 let app: FastifyInstance
 let store: TodoStore
@@ -33,28 +29,12 @@ before(async () => {
 
 after(async () => { await app.close() })
 
-interface Run {
-  code: number
-  /** stdout parsed as JSON (the inspector prints the result there). */
-  json: any
-  stderr: string
+/** One inspector CLI run against the to-do API's /mcp or /sse. */
+async function inspector (transport: 'http' | 'sse', token: string | undefined, ...args: string[]): Promise<InspectorRun> {
+  return await runInspector(transport === 'http' ? `${base}/mcp` : `${base}/sse`, transport, token, args)
 }
 
-/** One inspector CLI run; npm's engine warnings are dropped from stderr. */
-async function inspector (transport: 'http' | 'sse', token: string | undefined, ...args: string[]): Promise<Run> {
-  const url = transport === 'http' ? `${base}/mcp` : `${base}/sse`
-  const auth = token === undefined ? [] : ['--header', `Authorization: Bearer ${token}`]
-  return await new Promise((resolve) => {
-    execFile('npx', [...INSPECTOR, url, '--transport', transport, ...args, ...auth], { timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      let json: unknown
-      try { json = JSON.parse(stdout) } catch { json = undefined }
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
-      resolve({ code, json, stderr: stderr.split('\n').filter((line) => !/npm warn|EBADENGINE|^\s*(package|required|current):|^\s*}$/.test(line)).join('\n') })
-    })
-  })
-}
-
-const call = async (transport: 'http' | 'sse', token: string, tool: string, ...args: string[]): Promise<Run> =>
+const call = async (transport: 'http' | 'sse', token: string, tool: string, ...args: string[]): Promise<InspectorRun> =>
   await inspector(transport, token, '--method', 'tools/call', '--tool-name', tool, ...(args.length === 0 ? [] : ['--tool-arg', ...args]))
 
 test('tools/list shows exactly the marked routes, with schemas the inspector finds portable', async () => {

@@ -139,10 +139,27 @@ export const CONFIG_ROWS: readonly ConfigRow[] = [
   { env: 'MCP_OAUTH_CLIENT_ID', setting: 'oauthClientId', parse: text, describe: 'this server\'s client id at the introspection endpoint' },
   { env: 'MCP_OAUTH_CLIENT_SECRET', setting: 'oauthClientSecret', parse: text, secret: true, describe: 'that client\'s secret' },
   {
-    env: 'MCP_REDIS_URL', option: 'cluster.redisUrl', parse: text, secret: true, describe: 'cluster mode: replicas share sessions through this Redis or Valkey',
-    expected: 'redis://[user:password@]host:port/db or rediss://… for TLS', defaultText: 'none (one process, in memory)'
+    env: 'MCP_REDIS_URL',
+    option: 'cluster.redisUrl',
+    parse: text,
+    secret: true,
+    describe: 'cluster mode: replicas share sessions through this Redis or Valkey',
+    expected: 'redis://[user:password@]host:port/db or rediss://… for TLS',
+    defaultText: 'none (one process, in memory)'
   },
   { env: 'MCP_REDIS_KEY_PREFIX', option: 'cluster.keyPrefix', parse: text, describe: 'prefix of every Redis key and channel of this host' },
   { env: 'MCP_CLUSTER_LIVENESS_MS', option: 'cluster.livenessMs', parse: integer, describe: 'a replica silent this long is dead: its SSE sessions and running calls are lost (ms)' },
-  { flag: 'log-level', placeholder: '<level>', env: 'LOG_LEVEL', setting: 'logLevel', parse: text, describe: 'fatal, error, warn, info, debug, trace or silent' }
+  { flag: 'log-level', placeholder: '<level>', env: 'LOG_LEVEL', setting: 'logLevel', parse: text, describe: 'fatal, error, warn, info, debug, trace or silent' },
+  { env: 'MCP_LOG_CALLS', option: 'telemetry.logCalls', parse: boolean, describe: 'one info line per MCP message in place of Fastify\'s two request lines on the MCP routes (docs/observability.md)' },
+  { env: 'MCP_METRICS_PORT', setting: 'metricsPort', parse: integer, describe: 'serve Prometheus metrics at /metrics on this port, a listener apart from the MCP port', defaultText: 'none (no metrics)' },
+  { env: 'MCP_METRICS_HOST', setting: 'metricsHost', parse: text, describe: 'address of the metrics listener', expected: 'an address such as 127.0.0.1' },
+  {
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    setting: 'otlpEndpoint',
+    parse: text,
+    describe: 'turns tracing on: spans per MCP request exported over OTLP/HTTP (other OTEL_* variables apply)',
+    expected: 'a URL such as http://collector:4318',
+    defaultText: 'none (no tracing)'
+  },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', setting: 'otlpTracesEndpoint', parse: text, describe: 'the same, for traces only (the full URL, e.g. http://collector:4318/v1/traces)', expected: 'a URL', defaultText: 'none (no tracing)' }
 ]

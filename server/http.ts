@@ -10,6 +10,8 @@ import { createBuiltinTools } from './builtin-tools.js'
 import { loadTools } from './load-tools.js'
 import { schemaCompilersOnFirstUse } from './schema-compilers.js'
 import { oauthFromSettings } from './oauth-settings.js'
+import type { StopTracing } from './otlp-tracing.js'
+import type { Registry } from 'prom-client'
 
 /** Decides the auth option, or explains why the server must not start. */
 function chooseAuth (config: ServerConfig, oauth: OAuthOptions | undefined): { auth: AuthOption, generatedToken?: string } | { refusal: string } {
@@ -34,7 +36,7 @@ function authMode (auth: AuthOption): string {
 }
 
 export async function startHttpServer (config: ServerConfig): Promise<void> {
-  const oauth = oauthFromSettings(config)
+  const oauth = await oauthFromSettings(config)
   if (config.noAuth && oauth !== undefined) {
     throw new ConfigError('--no-auth contradicts MCP_OAUTH_ISSUER: unset the OAuth variables, or drop --no-auth to require tokens')
   }
@@ -43,6 +45,11 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     process.stderr.write(chosen.refusal)
     process.exitCode = 1
     return
+  }
+  // Before the plugin registers: it makes spans when it finds a tracer provider then. Loaded only when configured.
+  let stopTracing: StopTracing | undefined
+  if (config.otlpEndpoint !== undefined || config.otlpTracesEndpoint !== undefined) {
+    stopTracing = await (await import('./otlp-tracing.js')).startOtlpTracing()
   }
   const connections = createConnectionLimits(config, () => app.log)
   const app: FastifyInstance = Fastify({
@@ -67,8 +74,10 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
     auth: chosen.auth,
     tools,
     resources: loaded?.resources,
-    prompts: loaded?.prompts
+    prompts: loaded?.prompts,
+    telemetry: { ...config.options.telemetry, metrics: config.metricsPort !== undefined }
   })
+  if (stopTracing !== undefined) app.addHook('onClose', async function flushSpans () { await stopTracing?.() })
 
   if (!isLoopback(config.host)) {
     app.log.warn({ host: config.host }, 'Listening beyond loopback: make sure a firewall or load balancer stands in front')
@@ -77,6 +86,13 @@ export async function startHttpServer (config: ServerConfig): Promise<void> {
 
   installSignalHandlers(app, config.shutdownGraceMs, connections)
   const address = await listen(app, config)
+  if (config.metricsPort !== undefined && app.mcp.metrics !== undefined) {
+    const { collectDefaultMetrics } = await import('prom-client')
+    // Process series (CPU, memory, event loop lag) beside the MCP ones, on node server's listener only.
+    collectDefaultMetrics({ register: app.mcp.metrics as unknown as Registry })
+    const { listenForMetrics } = await import('./metrics-listener.js')
+    await listenForMetrics(app.mcp.metrics, config.metricsHost, config.metricsPort, app.log)
+  }
   if (chosen.generatedToken !== undefined) {
     const port = (app.server.address() as { port: number }).port
     const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host

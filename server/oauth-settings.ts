@@ -1,4 +1,4 @@
-import type { OAuthOptions } from '../plugin/auth/oauth/oauth-options.js'
+import type { OAuthOptions, OAuthOptionsError } from '../plugin/auth/oauth/oauth-options.js'
 import { ConfigError } from './config-error.js'
 import type { ServerSettings } from './server-settings.js'
 
@@ -32,11 +32,43 @@ const NEEDS_ISSUER = [
   ['oauthClientId', 'MCP_OAUTH_CLIENT_ID'], ['oauthClientSecret', 'MCP_OAUTH_CLIENT_SECRET']
 ] as const
 
+/** The variable behind each `auth.oauth` option, and what it expects when the option's own words fit no variable. */
+const VARIABLES: ReadonlyArray<{ path: string, variable: string, expected?: string }> = [
+  { path: 'issuer', variable: 'MCP_OAUTH_ISSUER' },
+  { path: 'resource', variable: 'MCP_RESOURCE_URL' },
+  { path: 'scopes', variable: 'MCP_OAUTH_SCOPES', expected: 'must be scope names separated by commas, without quotes or backslashes' },
+  { path: 'audience', variable: 'MCP_OAUTH_AUDIENCE', expected: 'must name at least one aud value (comma-separated)' },
+  { path: 'scopeImplications', variable: 'MCP_OAUTH_SCOPE_IMPLICATIONS', expected: 'must be "scope=implied implied..." entries of scope names, without quotes or backslashes' },
+  { path: 'introspection.url', variable: 'MCP_OAUTH_INTROSPECTION_URL' },
+  { path: 'introspection.clientId', variable: 'MCP_OAUTH_CLIENT_ID' },
+  { path: 'introspection.clientSecret', variable: 'MCP_OAUTH_CLIENT_SECRET' }
+]
+
+/** A mistake the plugin's own check found, told in terms of the variable that set the option. */
+function namingTheVariable (error: OAuthOptionsError): Error {
+  const row = VARIABLES.find(({ path }) => error.path === path || error.path.startsWith(`${path}.`))
+  if (row === undefined) return error
+  return new ConfigError(`${row.variable} ${row.expected ?? error.expected}`)
+}
+
 /**
- * The plugin's `auth.oauth` from the MCP_OAUTH_* rows, checked together (the rows are read one by one); undefined
- * when MCP_OAUTH_ISSUER is unset. Each mistake names the variable to fix.
+ * The plugin's `auth.oauth` from the MCP_OAUTH_* rows, checked together (the rows are read one by one) and by the
+ * plugin's own option check; undefined when MCP_OAUTH_ISSUER is unset. Each mistake names the variable to fix. The
+ * plugin's OAuth code is loaded only when MCP_OAUTH_ISSUER is set.
  */
-export function oauthFromSettings (settings: ServerSettings): OAuthOptions | undefined {
+export async function oauthFromSettings (settings: ServerSettings): Promise<OAuthOptions | undefined> {
+  const oauth = settingsToOptions(settings)
+  if (oauth === undefined) return undefined
+  const { OAuthOptionsError, resolveOAuthOptions } = await import('../plugin/auth/oauth/oauth-options.js')
+  try {
+    resolveOAuthOptions(oauth)
+  } catch (error) {
+    throw error instanceof OAuthOptionsError ? namingTheVariable(error) : error
+  }
+  return oauth
+}
+
+function settingsToOptions (settings: ServerSettings): OAuthOptions | undefined {
   const issuer = url('MCP_OAUTH_ISSUER', settings.oauthIssuer)
   if (issuer === undefined) {
     const stray = NEEDS_ISSUER.find(([key]) => settings[key] !== undefined)

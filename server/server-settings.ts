@@ -42,7 +42,14 @@ export const ServerSettingsSchema = Type.Object({
   oauthScopeImplications: Type.Optional(Type.String({ minLength: 1 })),
   oauthIntrospectionUrl: Type.Optional(Type.String({ minLength: 1 })),
   oauthClientId: Type.Optional(Type.String({ minLength: 1 })),
-  oauthClientSecret: Type.Optional(Type.String({ minLength: 1 }))
+  oauthClientSecret: Type.Optional(Type.String({ minLength: 1 })),
+  /** Serve Prometheus metrics on this port (a listener of its own, never the MCP port); off when unset. */
+  metricsPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  /** Address of the metrics listener: loopback unless an operator opens it on purpose. */
+  metricsHost: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  /** OTLP endpoints (the OpenTelemetry SDK's own variables): either turns tracing on, exported over OTLP/HTTP. */
+  otlpEndpoint: Type.Optional(Type.String({ minLength: 1 })),
+  otlpTracesEndpoint: Type.Optional(Type.String({ minLength: 1 }))
 }, { additionalProperties: false })
 
 export type ServerSettings = Static<typeof ServerSettingsSchema>

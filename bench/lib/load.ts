@@ -1,5 +1,5 @@
 import autocannon from 'autocannon'
-import { expectedBody, MCP_POST_HEADERS, toolsCallBody } from '../servers/common.js'
+import { benchCall, type BenchCall } from '../servers/common.js'
 import { request } from './http.js'
 import { Samples, percentile } from './stats.js'
 import type { ServerChild } from './processes.js'
@@ -35,14 +35,13 @@ export interface LoadSummary {
   runs: LoadRun[]
 }
 
-const BODY = toolsCallBody(1)
-const EXPECTED = expectedBody(1)
+const LEGACY_CALL = benchCall('2025')
 
 /** Checks, before any load, that the server answers the benchmarked call with exactly the expected bytes. */
-export async function checkAnswer (server: ServerChild, headers: Record<string, string> = MCP_POST_HEADERS): Promise<void> {
-  const answer = await request(`${server.baseUrl}/mcp`, { method: 'POST', headers, body: BODY })
-  if (answer.status !== 200 || answer.body !== EXPECTED || !String(answer.headers['content-type']).startsWith('application/json')) {
-    throw new Error(`${server.name} answered the benchmarked tools/call wrongly: ${answer.status} ${String(answer.headers['content-type'])}\n${answer.body}\nexpected:\n${EXPECTED}`)
+export async function checkAnswer (server: ServerChild, call: BenchCall = LEGACY_CALL): Promise<void> {
+  const answer = await request(`${server.baseUrl}/mcp`, { method: 'POST', headers: call.headers, body: call.body })
+  if (answer.status !== 200 || answer.body !== call.expected || !String(answer.headers['content-type']).startsWith('application/json')) {
+    throw new Error(`${server.name} answered the benchmarked ${call.era} tools/call wrongly: ${answer.status} ${String(answer.headers['content-type'])}\n${answer.body}\nexpected:\n${call.expected}`)
   }
 }
 
@@ -50,7 +49,7 @@ export async function checkAnswer (server: ServerChild, headers: Record<string, 
  * `tools/call` load on `POST /mcp` with autocannon. Every response body is compared with the expected bytes
  * (a mismatch is an error); latencies are recorded per response, to the microsecond.
  */
-export async function load (server: ServerChild, seconds: number, connections: number, headers: Record<string, string> = MCP_POST_HEADERS): Promise<LoadRun> {
+export async function load (server: ServerChild, seconds: number, connections: number, call: BenchCall = LEGACY_CALL, label = server.name): Promise<LoadRun> {
   const latencies = new Samples()
   const cpuBefore = await server.cpu()
   const loadBefore = process.cpuUsage()
@@ -58,12 +57,12 @@ export async function load (server: ServerChild, seconds: number, connections: n
   const instance = autocannon({
     url: `${server.baseUrl}/mcp`,
     method: 'POST',
-    headers,
-    body: BODY,
+    headers: call.headers,
+    body: call.body,
     connections,
     duration: seconds,
     timeout: 10,
-    verifyBody: (body) => body === EXPECTED
+    verifyBody: (body) => body === call.expected
   })
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime)
@@ -73,7 +72,7 @@ export async function load (server: ServerChild, seconds: number, connections: n
   const loadCpu = (loadUsed.user + loadUsed.system) / 1000 / (performance.now() - loadStarted)
   const cpuAfter = await server.cpu()
   return {
-    target: server.name,
+    target: label,
     seconds: result.duration,
     requests: result.requests.total,
     errors: result.errors + result.non2xx + result.mismatches,

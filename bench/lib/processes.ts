@@ -106,19 +106,47 @@ export class ServerChild {
   }
 
   /** Starts `dist/bench/servers/<script>.js` with --expose-gc on the server core and waits for its address. */
-  static async start (name: string, script: string, nodeFlags: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
-    const child = spawnNode(['--expose-gc', ...nodeFlags, `${SERVERS_DIR}${script}.js`], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...env }
-    })
+  static async start (name: string, script: string, nodeFlags: string[] = [], env: NodeJS.ProcessEnv = {}, stdout: 'ignore' | 'pipe' = 'ignore'): Promise<ServerChild> {
+    return await ServerChild.spawn(name, ['--expose-gc', ...nodeFlags, `${SERVERS_DIR}${script}.js`], env, stdout, 'ipc')
+  }
+
+  /**
+   * Starts `node server` as shipped (from the repo root, with `args`), its stdout a pipe the bench drains, as an
+   * operator's log shipper would; the control channel comes from a preload, the address from its listening line.
+   */
+  static async startNodeServer (name: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
+    return await ServerChild.spawn(name, ['--expose-gc', `--import=${SERVERS_DIR}control-preload.js`, 'server', ...args], env, 'pipe', 'stdout')
+  }
+
+  private static async spawn (name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, stdout: 'ignore' | 'pipe', ready: 'ipc' | 'stdout'): Promise<ServerChild> {
+    const child = spawnNode(nodeArgs, { stdio: ['ignore', stdout, 'pipe', 'ipc'], env: { ...process.env, ...env } })
     let stderr = ''
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    let buffered = ''
+    let announced: ((address: string) => void) | undefined
+    // A piped stdout is read to the end, whatever it says: a full pipe would stall the server.
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      if (announced === undefined) return
+      buffered += chunk
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        if (!line.includes('"MCP server listening"')) continue
+        announced((JSON.parse(line) as { address: string }).address)
+        announced = undefined
+        buffered = ''
+        return
+      }
+    })
     const address = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error(`${name} did not start in 20 s:\n${stderr}`)) }, 20_000)
+      const done = (value: string): void => {
+        clearTimeout(timer)
+        resolve(value)
+      }
+      if (ready === 'stdout') announced = done
       child.on('message', (message: { ready?: boolean, address?: string }) => {
-        if (message.ready === true && typeof message.address === 'string') {
-          clearTimeout(timer)
-          resolve(message.address)
-        }
+        if (ready === 'ipc' && message.ready === true && typeof message.address === 'string') done(message.address)
       })
       child.once('exit', (code) => {
         clearTimeout(timer)

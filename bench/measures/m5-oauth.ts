@@ -2,7 +2,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { checkAnswer, load, summarize, type LoadRun } from '../lib/load.js'
 import { ratio, type Section } from '../lib/report.js'
 import { fmt, fmtInt } from '../lib/stats.js'
-import { MCP_POST_HEADERS } from '../servers/common.js'
+import { benchCall } from '../servers/common.js'
 import { BENCH_AUDIENCE, BENCH_ISSUER } from '../servers/jwks-stub.js'
 import type { StartServer } from './m1-throughput.js'
 import type { Servers, Settings } from './context.js'
@@ -31,15 +31,15 @@ async function signedToken (): Promise<{ jwks: string, token: string }> {
 export async function measureOAuth (servers: Servers, settings: Settings, start: StartServer, log: (line: string) => void): Promise<Section> {
   const { jwks, token } = await signedToken()
   const jwtServer = await start('ours (OAuth, JWT)', 'ours', { BENCH_AUTH: 'jwt', BENCH_JWKS: jwks })
-  const jwtHeaders = { ...MCP_POST_HEADERS, authorization: `Bearer ${token}` }
+  const jwtCall = benchCall('2025', token)
   const staticServer = servers.ours
   const runs = { static: [] as LoadRun[], jwt: [] as LoadRun[] }
   try {
     await checkAnswer(staticServer)
-    await checkAnswer(jwtServer, jwtHeaders)
+    await checkAnswer(jwtServer, jwtCall)
     if (settings.warmup > 0) {
       await load(staticServer, settings.warmup, settings.connections)
-      await load(jwtServer, settings.warmup, settings.connections, jwtHeaders)
+      await load(jwtServer, settings.warmup, settings.connections, jwtCall)
     }
     const perRound = Math.max(1, Math.floor(settings.duration / settings.rounds))
     for (let round = 0; round < settings.rounds; round++) {
@@ -47,7 +47,7 @@ export async function measureOAuth (servers: Servers, settings: Settings, start:
       for (const kind of order) {
         const run = kind === 'static'
           ? await load(staticServer, perRound, settings.connections)
-          : await load(jwtServer, perRound, settings.connections, jwtHeaders)
+          : await load(jwtServer, perRound, settings.connections, jwtCall)
         runs[kind].push(run)
         log(`M5 round ${round + 1}: ${kind} ${fmtInt(run.requests / run.seconds)} req/s, ${fmt(run.cpuPerRequestUs, 1)} µs CPU per request${run.errors > 0 ? `, ${run.errors} errors` : ''}`)
       }

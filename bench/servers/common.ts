@@ -32,6 +32,42 @@ export const MCP_POST_HEADERS: Record<string, string> = {
   authorization: `Bearer ${BENCH_TOKEN}`
 }
 
+/** The MCP revision a benchmarked request speaks: the 2025 era (stateless) or 2026-07-28. */
+export type Era = '2025' | '2026'
+
+export const MODERN_VERSION = '2026-07-28'
+const MODERN_META = { 'io.modelcontextprotocol/protocolVersion': MODERN_VERSION, 'io.modelcontextprotocol/clientCapabilities': {} }
+/** What our plugin says about itself in every 2026 result (its default serverInfo). */
+export const MODERN_SERVER_META = { 'io.modelcontextprotocol/serverInfo': { name: 'fastify-mcp-host', version: '0.1.0' } }
+
+/** The same `add` call as a 2026-07-28 client sends it: the envelope in `_meta`, method and name in headers too. */
+export function modernCallBody (id: number | string, a = 2, b = 3): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'add', arguments: { a, b }, _meta: MODERN_META } })
+}
+
+export const MODERN_POST_HEADERS: Record<string, string> = {
+  ...MCP_POST_HEADERS,
+  'mcp-protocol-version': MODERN_VERSION,
+  'mcp-method': 'tools/call',
+  'mcp-name': 'add'
+}
+
+/** The 2026 result: the same content, `resultType` and the server's `_meta`. */
+export function modernAddResult (id: unknown, a: number, b: number): Record<string, unknown> {
+  const legacy = addResult(id, a, b) as { result: Record<string, unknown> }
+  return { ...legacy, result: { ...legacy.result, resultType: 'complete', _meta: MODERN_SERVER_META } }
+}
+
+/** One benchmarked call: what is sent and the exact bytes expected back. */
+export interface BenchCall { era: Era, headers: Record<string, string>, body: string, expected: string }
+
+export function benchCall (era: Era, token = BENCH_TOKEN): BenchCall {
+  const authorization = `Bearer ${token}`
+  return era === '2025'
+    ? { era, headers: { ...MCP_POST_HEADERS, authorization }, body: toolsCallBody(1), expected: expectedBody(1) }
+    : { era, headers: { ...MODERN_POST_HEADERS, authorization }, body: modernCallBody(1), expected: JSON.stringify(modernAddResult(1, 2, 3)) }
+}
+
 /** Messages of the control channel between the bench and a server child (child_process IPC). */
 export type ControlRequest =
   | { seq: number, type: 'gc' }

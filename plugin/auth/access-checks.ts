@@ -6,6 +6,8 @@ import type { AnyPrompt } from '../prompts/prompt-definition.js'
 import { createBearerAuth, type AuthCheck } from './bearer-auth.js'
 import type { ScopeGuard } from './scope-guard.js'
 import type { TokenAuthority } from './token-authority.js'
+import type { McpTelemetry } from '../telemetry/telemetry.js'
+import type { RequestLoggers } from '../transports/http/request-loggers.js'
 import type { OperationScopes } from './operation-scopes.js'
 
 /** The scopes each operation declares, collected again whenever the definitions change. */
@@ -39,6 +41,9 @@ export interface AccessContext {
   definitions: LiveDefinitions
   prefix: string | undefined
   config: McpConfig
+  /** Told of every refusal (the refusal counter); undefined when off. */
+  telemetry?: McpTelemetry
+  loggers?: RequestLoggers
 }
 
 /**
@@ -61,9 +66,9 @@ export async function createAccessChecks (app: FastifyInstance, context: AccessC
       endpointPaths: config.routes.streamableHttp ? [`${prefix}/mcp`] : [`${prefix}/sse`]
     })
   }
-  const scopeGuard = operations === undefined ? undefined : (await import('./scope-guard.js')).createScopeGuard(operations.current, authority)
+  const scopeGuard = operations === undefined ? undefined : (await import('./scope-guard.js')).createScopeGuard(operations.current, authority, context.telemetry)
   return {
-    bearerAuth: auth === false ? undefined : createBearerAuth(auth, config.authFailureLogLevel, authority),
+    bearerAuth: auth === false ? undefined : createBearerAuth(auth, config.authFailureLogLevel, authority, context.telemetry, context.loggers),
     scopeGuard
   }
 }

@@ -5,6 +5,8 @@ import { ErrorCode, failure } from '../protocol/jsonrpc.js'
 import { createTokenMatcher, sameSecret } from './token-matcher.js'
 import { oauthRefusals, STATIC_REFUSALS, type AuthRefusal } from './auth-refusals.js'
 import type { TokenAuthority } from './token-authority.js'
+import type { McpTelemetry } from '../telemetry/telemetry.js'
+import type { RequestLoggers } from '../transports/http/request-loggers.js'
 import { sendEarlyRefusal } from '../transports/http/lingering-close.js'
 
 type Refusal = 'missing' | 'scheme'
@@ -44,25 +46,32 @@ const QUERY_TOKEN = /[?&]access_token=/
  * verify function is asked, then the OAuth authority (when configured). The reason and the client's address are
  * logged; the token never is.
  */
-export function createBearerAuth (auth: AuthMethods, failureLogLevel: string, authority?: TokenAuthority): AuthCheck {
+export function createBearerAuth (auth: AuthMethods, failureLogLevel: string, authority?: TokenAuthority, telemetry?: McpTelemetry, loggers?: RequestLoggers): AuthCheck {
   const verify = auth.verify
   const match = auth.tokens === undefined ? undefined : createTokenMatcher(auth.tokens)
   const refusals = authority === undefined ? STATIC_REFUSALS : oauthRefusals(authority)
 
   function refuse (request: FastifyRequest, reply: FastifyReply, refusal: AuthRefusal): void {
-    const log = request.log as unknown as Record<string, (obj: object, msg: string) => void>
     // Without the query string: a client that put its token there must not have it logged by us.
     const url = request.url.split('?', 1)[0]
-    log[failureLogLevel]?.call(request.log, { reason: refusal.reason, ip: request.ip, url }, 'MCP request refused by bearer auth')
+    // request.log writes only warn and above on the MCP routes when the per-call lines are on: a lower level goes to
+    // the app's logger, with the request id.
+    const quiet = loggers?.quiet === true && (failureLogLevel === 'info' || failureLogLevel === 'debug' || failureLogLevel === 'trace')
+    const target = quiet ? loggers.base : request.log
+    const fields = quiet ? { [loggers.idLabel]: request.id, reason: refusal.reason, ip: request.ip, url } : { reason: refusal.reason, ip: request.ip, url }
+    const log = target as unknown as Record<string, (obj: object, msg: string) => void>
+    log[failureLogLevel]?.call(target, fields, 'MCP request refused by bearer auth')
+    // Counted only: the line above is this refusal's log line.
+    telemetry?.refusedQuietly(refusal.status, refusal.status === 503 ? 'unavailable' : undefined)
     if (refusal.challenge !== undefined) reply.header('www-authenticate', refusal.challenge)
     if (refusal.retryAfter !== undefined) reply.header('retry-after', refusal.retryAfter)
     sendEarlyRefusal(request, reply, () => { void reply.code(refusal.status).send(failure(null, ErrorCode.ServerError, refusal.message)) })
   }
 
-  function admit (request: FastifyRequest, reply: FastifyReply, identity: AuthIdentity, done: HookHandlerDoneFunction): void {
+  function admit (request: FastifyRequest, _reply: FastifyReply, identity: AuthIdentity, done: HookHandlerDoneFunction): void {
+    // No child logger here: the call's own lines name the caller through a logger made when one is written
+    // (transports/http/request-loggers.ts), and the per-call line carries it. The token never appears.
     request.mcpAuth = identity
-    // Later log lines of this request (tool errors, "request completed") name the caller; the token never appears.
-    request.log = reply.log = request.log.child({ identity: identity.id })
     done()
   }
 

@@ -6,6 +6,7 @@ import { decodeHeaderValue } from '../protocol/modern/http-rules.js'
 import { bearerChallenge } from './challenge.js'
 import { challengeScopes, expandScopes, missingScopes, type ScopeImplications } from './scopes.js'
 import type { OperationScopes } from './operation-scopes.js'
+import type { McpTelemetry } from '../telemetry/telemetry.js'
 import type { TokenAuthority } from './token-authority.js'
 
 export interface ScopeGuard {
@@ -25,7 +26,7 @@ function firstHeader (value: string | string[] | undefined): string | undefined 
  * the operation needs (the server-wide ones too), so a client re-authorizes once and retries. Identities without
  * `scopes` (static tokens, verify functions that return none) are not restricted.
  */
-export function createScopeGuard (operations: () => OperationScopes, authority: TokenAuthority | undefined): ScopeGuard {
+export function createScopeGuard (operations: () => OperationScopes, authority: TokenAuthority | undefined, telemetry?: McpTelemetry): ScopeGuard {
   const implications: ScopeImplications = authority?.scopeImplications ?? new Map()
   const baseScopes = authority?.requiredScopes ?? []
   const effective = new WeakMap<AuthIdentity, Set<string>>()
@@ -48,7 +49,11 @@ export function createScopeGuard (operations: () => OperationScopes, authority: 
     const missing = missingScopes(needed, effectiveScopes(identity, granted))
     if (missing.length === 0) return true
     const asked = challengeScopes(baseScopes, needed)
+    const message = `Forbidden: ${method} needs the scope ${missing.join(' ')}, which this caller's access token does not grant; ` +
+      `authorize again with scope "${asked.join(' ')}"`
+    // With the per-call lines on, telemetry writes this refusal's line (request.log is quiet at info there).
     request.log.info({ method, missing }, 'MCP request refused: the caller lacks a scope the operation needs')
+    telemetry?.refused(request, 403, ErrorCode.ServerError, message, 'forbidden')
     void reply
       .code(403)
       .header('www-authenticate', bearerChallenge({
@@ -57,9 +62,7 @@ export function createScopeGuard (operations: () => OperationScopes, authority: 
         resourceMetadata: authority?.resourceMetadataUrl,
         description: 'the access token lacks a scope this operation needs'
       }))
-      .send(failure(id, ErrorCode.ServerError,
-        `Forbidden: ${method} needs the scope ${missing.join(' ')}, which this caller's access token does not grant; ` +
-        `authorize again with scope "${asked.join(' ')}"`))
+      .send(failure(id, ErrorCode.ServerError, message))
     return false
   }
 

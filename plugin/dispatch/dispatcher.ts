@@ -1,6 +1,7 @@
 import {
   ErrorCode, JsonRpcError, failure, success,
-  type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, quoteValue } from '../protocol/jsonrpc.js'
+  type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse, quoteValue
+} from '../protocol/jsonrpc.js'
 import type { CallEnv } from '../protocol/call-env.js'
 import type { LocalClientSession } from '../protocol/client-session.js'
 import type { Implementation, ListKind, ServerCapabilities } from '../protocol/spec.js'
@@ -18,8 +19,9 @@ import { createPromptRegistry } from '../prompts/prompt-registry.js'
 import type { AnyPrompt } from '../prompts/prompt-definition.js'
 import { complete } from './complete.js'
 import { createModernDispatch } from './modern-dispatch.js'
-import { declaresModernEra } from '../protocol/modern/envelope.js'
+import { checkEnvelope, declaresModernEra, type ModernRequest } from '../protocol/modern/envelope.js'
 import { InputRequired } from '../protocol/modern/input-round.js'
+import type { CallObserver } from './call-observer.js'
 import { RequestStateSigner } from '../protocol/modern/request-state.js'
 import { createListenSink, acknowledgement, readListenFilters } from './listen-sink.js'
 import type { JsonRpcId } from '../protocol/jsonrpc.js'
@@ -44,6 +46,8 @@ export interface McpServerDefinition {
   origin?: string
   /** Carries a client's answer to the process that asked, when another one did (cluster mode). */
   forwardAnswer?: ForwardAnswer
+  /** Told of every request and how it ended (telemetry); absent, requests pay nothing for it. */
+  observer?: CallObserver
 }
 
 /**
@@ -63,6 +67,12 @@ export interface Dispatcher extends RuntimeDefinitions {
    * the client cancelled it (no response is due). Never throws or rejects.
    */
   handleRequest: (request: JsonRpcRequest, env: CallEnv) => MaybePromise<JsonRpcResponse | undefined>
+  /**
+   * Answers a 2026-07-28 request whose era the transport has decided and whose envelope it has checked
+   * (`checkEnvelope`, `checkModernHttpRequest`): `env.modern` is that envelope, and `env` belongs to this request
+   * alone. As `handleRequest`, synchronous when the method is.
+   */
+  handleModernRequest: (request: JsonRpcRequest, env: CallEnv & { modern: ModernRequest }) => MaybePromise<JsonRpcResponse | undefined>
   handleNotification: (notification: JsonRpcNotification, env: CallEnv) => void
   /** A client's answer to one of our requests (sampling, elicitation, roots); false if nothing waited for it. */
   handleResponse: (response: JsonRpcResponse, env: CallEnv) => boolean
@@ -112,11 +122,13 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     return relayed.reduce((sum, count) => sum + count, told)
   }
 
+  const observer = definition.observer
   const services: ServerServices = {
     ask: async (env, _request, signal, requests) =>
-      env.inputRound !== undefined ? env.inputRound.ask(requests) : await clientRequests.ask(env, signal, requests),
+      env.modern !== undefined ? env.modern.ask(requests) : await clientRequests.ask(env, signal, requests),
     notifyListChanged: (kind) => { void notify({ kind: 'list-changed', list: kind }) },
-    notifyResourceUpdated: (uri) => { void notify({ kind: 'resource-updated', uri }) }
+    notifyResourceUpdated: (uri) => { void notify({ kind: 'resource-updated', uri }) },
+    progressed: observer?.progress
   }
   const timeoutMs = definition.toolTimeoutMs
   const tools = createToolRegistry(definition.tools, services, timeoutMs)
@@ -219,8 +231,7 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
   }
 
   // Not an async function: a method that answers synchronously (most tools) is answered with no promise at all.
-  function handleRequest (request: JsonRpcRequest, env: CallEnv): MaybePromise<JsonRpcResponse | undefined> {
-    if (declaresModernEra(request)) return handleModern(request, env)
+  function answerLegacy (request: JsonRpcRequest, env: CallEnv): MaybePromise<JsonRpcResponse | undefined> {
     const method = methods.get(request.method)
     if (method === undefined) {
       return failure(request.id, ErrorCode.MethodNotFound, `Method not found: ${quoteValue(request.method)}. This server implements: ${[...methods.keys()].join(', ')}`)
@@ -235,7 +246,39 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     return result.then((value) => respond(request, value), (error: unknown) => failed(request, env, error))
   }
 
+  /** Runs `answer` under the observer's watch; without an observer, just runs it. */
+  function observed<E extends CallEnv> (
+    request: JsonRpcRequest, env: E, answer: (request: JsonRpcRequest, env: E) => MaybePromise<JsonRpcResponse | undefined>
+  ): MaybePromise<JsonRpcResponse | undefined> {
+    if (observer === undefined) return answer(request, env)
+    const watch = observer.begin(request, env)
+    const response = observer.within === undefined ? answer(request, env) : observer.within(watch, () => answer(request, env))
+    if (!(response instanceof Promise)) {
+      observer.end(request, env, response, watch)
+      return response
+    }
+    return response.then((settled) => {
+      observer.end(request, env, settled, watch)
+      return settled
+    })
+  }
+
+  function handleModernRequest (request: JsonRpcRequest, env: CallEnv & { modern: ModernRequest }): MaybePromise<JsonRpcResponse | undefined> {
+    return observed(request, env, handleModern)
+  }
+
+  function handleRequest (request: JsonRpcRequest, env: CallEnv): MaybePromise<JsonRpcResponse | undefined> {
+    if (!declaresModernEra(request)) return observed(request, env, answerLegacy)
+    const envelope = checkEnvelope(request)
+    if ('jsonrpc' in envelope) return observed(request, env, () => envelope)
+    // Derived, not copied: this env may be shared by a connection's requests (stdio) or hold lazy getters.
+    const call: CallEnv = Object.create(env)
+    call.modern = envelope
+    return handleModernRequest(request, call as CallEnv & { modern: ModernRequest })
+  }
+
   function handleNotification (notification: JsonRpcNotification, env: CallEnv): void {
+    observer?.message?.(notification, env)
     if (notification.method === 'notifications/cancelled') {
       const requestId = notification.params?.requestId
       if (typeof requestId !== 'string' && typeof requestId !== 'number') return
@@ -269,8 +312,12 @@ export function createDispatcher (definition: McpServerDefinition): Dispatcher {
     tools,
     definitions: () => ({ tools: tools.definitions(), resources: resources.definitions(), prompts: prompts.definitions() }),
     handleRequest,
+    handleModernRequest,
     handleNotification,
-    handleResponse: (response, env) => clientRequests.settle(response, answererOf(env)),
+    handleResponse: (response, env) => {
+      observer?.message?.(response, env)
+      return clientRequests.settle(response, answererOf(env))
+    },
     settleAnswer: (response, answerer) => clientRequests.settle(response, answerer),
     listen,
     attachSession,

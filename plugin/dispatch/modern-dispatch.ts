@@ -2,8 +2,8 @@ import { ErrorCode, JsonRpcError, failure, success, type JsonRpcRequest, type Js
 import type { CallEnv } from '../protocol/call-env.js'
 import type { Implementation, ServerCapabilities } from '../protocol/spec.js'
 import { errorMessage } from '../protocol/run-handler.js'
-import { checkEnvelope, META, MODERN_PROTOCOL_VERSIONS } from '../protocol/modern/envelope.js'
-import { InputRequired, InputRound, readInputResponses } from '../protocol/modern/input-round.js'
+import { META, MODERN_PROTOCOL_VERSIONS, type ModernRequest } from '../protocol/modern/envelope.js'
+import { InputRequired, readInputResponses } from '../protocol/modern/input-round.js'
 import type { RequestStateSigner } from '../protocol/modern/request-state.js'
 import { issueRequestState, resumeInputRound } from '../protocol/modern/input-state.js'
 
@@ -48,11 +48,16 @@ function modernCapabilities (legacy: ServerCapabilities): ServerCapabilities {
   return capabilities
 }
 
+type ModernEnv = CallEnv & { modern: ModernRequest }
+type MaybePromise<T> = T | Promise<T>
+
 /**
- * Serves 2026-07-28 requests: each stands alone with its client facts in `_meta`; results say their
- * `resultType`; a handler that needs client input ends the round `input_required` with a signed `requestState`.
+ * Serves 2026-07-28 requests whose envelope the caller has checked (`env.modern`): each stands alone with its
+ * client facts in `_meta`; results say their `resultType`; a handler that needs client input ends the round
+ * `input_required` with a signed `requestState`. Not an async function: a method that answers synchronously is
+ * answered with no promise, as in the 2025 era.
  */
-export function createModernDispatch (options: ModernDispatchOptions): (request: JsonRpcRequest, env: CallEnv) => Promise<JsonRpcResponse | undefined> {
+export function createModernDispatch (options: ModernDispatchOptions): (request: JsonRpcRequest, env: ModernEnv) => MaybePromise<JsonRpcResponse | undefined> {
   const { info, signer } = options
   const serverMeta = { [META.serverInfo]: info }
   const methods = options.methods
@@ -64,46 +69,58 @@ export function createModernDispatch (options: ModernDispatchOptions): (request:
 
   function complete (request: JsonRpcRequest, result: Result): JsonRpcResponse {
     const meta = typeof result._meta === 'object' && result._meta !== null ? { ...result._meta, ...serverMeta } : serverMeta
-    return success(request.id, { ...result, resultType: 'complete', ...CACHE_HINTS[request.method], _meta: meta })
+    const hints = CACHE_HINTS[request.method]
+    return success(request.id, hints === undefined
+      ? { ...result, resultType: 'complete', _meta: meta }
+      : { ...result, resultType: 'complete', ...hints, _meta: meta })
   }
 
-  return async function handleModern (request, env) {
-    const envelope = checkEnvelope(request)
-    if ('jsonrpc' in envelope) return envelope
+  /** The answer once the method has returned (`result`) or thrown (`error`). */
+  function settle (request: JsonRpcRequest, env: ModernEnv, result: Result | undefined, error: unknown): JsonRpcResponse | undefined {
+    if (error !== undefined && !(error instanceof InputRequired)) return failed(request, env, error)
+    const modern = env.modern
+    if (modern.needsInput) {
+      try {
+        const requestState = issueRequestState(signer, request, env, [...modern.asked], Object.keys(modern.missing), modern.used)
+        return success(request.id, { resultType: 'input_required', inputRequests: modern.missing, requestState, _meta: serverMeta })
+      } catch (stateError) {
+        return failed(request, env, stateError)
+      }
+    }
+    return result === undefined ? undefined : complete(request, result)
+  }
+
+  function failed (request: JsonRpcRequest, env: ModernEnv, error: unknown): JsonRpcResponse {
+    if (error instanceof JsonRpcError) {
+      const code = error.code === ErrorCode.ResourceNotFound ? ErrorCode.InvalidParams : error.code
+      return failure(request.id, code, error.message, error.data)
+    }
+    env.log.error({ err: error, method: request.method }, 'Request handler failed')
+    return failure(request.id, ErrorCode.InternalError, `Internal error while handling ${request.method}: ${errorMessage(error)}`)
+  }
+
+  return function handleModern (request, env) {
     const method = request.method === 'server/discover' ? discover : REMOVED_METHODS.has(request.method) ? undefined : methods.get(request.method)
     if (method === undefined) {
       const why = REMOVED_METHODS.has(request.method) ? ' (removed in 2026-07-28)' : ''
       return failure(request.id, ErrorCode.MethodNotFound, `Method not found: ${quoteValue(request.method)}${why}`)
     }
+    let result: ReturnType<MethodHandler>
     try {
-      const resumed = MULTI_ROUND.has(request.method)
-        ? resumeInputRound(signer, request, env, readInputResponses(request.params?.inputResponses))
-        : { answers: {}, asked: [] }
-      const round = new InputRound(resumed.answers, envelope.clientCapabilities)
-      // Derived, not copied: the transport's env may be shared (stdio) or hold lazy getters (HTTP).
-      const call: CallEnv = Object.create(env)
-      call.clientCapabilities = envelope.clientCapabilities
-      call.clientInfo = envelope.clientInfo
-      call.logLevel = envelope.logLevel
-      call.inputRound = round
-      let result: Result | undefined
-      try {
-        result = await method(request, call)
-      } catch (error) {
-        if (!(error instanceof InputRequired)) throw error
+      const params = request.params
+      // Only a later round carries earlier answers: a first round has neither of these.
+      if (MULTI_ROUND.has(request.method) && (params?.requestState !== undefined || params?.inputResponses !== undefined)) {
+        const resumed = resumeInputRound(signer, request, env, readInputResponses(params.inputResponses))
+        env.modern.resume(resumed.answers, resumed.asked)
       }
-      if (round.needsInput) {
-        const requestState = issueRequestState(signer, request, env, resumed.asked, Object.keys(round.missing), round.used)
-        return success(request.id, { resultType: 'input_required', inputRequests: round.missing, requestState, _meta: serverMeta })
-      }
-      return result === undefined ? undefined : complete(request, result)
+      result = method(request, env)
     } catch (error) {
-      if (error instanceof JsonRpcError) {
-        const code = error.code === ErrorCode.ResourceNotFound ? ErrorCode.InvalidParams : error.code
-        return failure(request.id, code, error.message, error.data)
-      }
-      env.log.error({ err: error, method: request.method }, 'Request handler failed')
-      return failure(request.id, ErrorCode.InternalError, `Internal error while handling ${request.method}: ${errorMessage(error)}`)
+      return settle(request, env, undefined, error ?? new Error(String(error)))
     }
+    if (!(result instanceof Promise)) return settle(request, env, result, undefined)
+    return result.then(
+      (value) => settle(request, env, value, undefined),
+      (error: unknown) => settle(request, env, undefined, error ?? new Error(String(error)))
+    )
   }
 }

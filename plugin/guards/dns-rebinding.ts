@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCode, failure, quoteValue } from '../protocol/jsonrpc.js'
 import { rememberLast } from '../transports/http/remember-last.js'
+import type { McpTelemetry } from '../telemetry/telemetry.js'
 import { sendEarlyRefusal } from '../transports/http/lingering-close.js'
 
 export interface RebindingGuardOptions {
@@ -46,7 +47,7 @@ export type RequestGuard = (request: FastifyRequest, reply: FastifyReply) => boo
  * tricked into calling a local server sends the attacker's host name. Requests without Origin (non-browser
  * clients) pass the Origin check.
  */
-export function createRebindingGuard (app: FastifyInstance, options: RebindingGuardOptions): RequestGuard {
+export function createRebindingGuard (app: FastifyInstance, options: RebindingGuardOptions, telemetry?: McpTelemetry): RequestGuard {
   const allowedHosts = options.allowedHosts?.map((host) => host.toLowerCase())
   const allowedOrigins = options.allowedOrigins?.map((origin) => origin.toLowerCase().replace(/\/$/, ''))
   // The bound address cannot change once the server listens: ask the socket once, not on every request. Before
@@ -79,9 +80,10 @@ export function createRebindingGuard (app: FastifyInstance, options: RebindingGu
   function refuse (request: FastifyRequest, reply: FastifyReply, what: string, option: string): void {
     const { host, origin } = request.headers
     request.log.warn({ host: host === undefined ? host : quoteValue(host), origin: origin === undefined ? origin : quoteValue(origin), ip: request.ip }, `Refused an MCP request: ${what} not allowed`)
-    const body = failure(null, ErrorCode.ServerError,
-      `Forbidden: ${what} is not allowed on this server (DNS-rebinding protection); the operator can allow it with the ${option} option`)
-    sendEarlyRefusal(request, reply, () => { void reply.code(403).send(body) })
+    const message = `Forbidden: ${what} is not allowed on this server (DNS-rebinding protection); the operator can allow it with the ${option} option`
+    // Counted only: the warn line above is this refusal's log line.
+    telemetry?.refusedQuietly(403, 'forbidden')
+    sendEarlyRefusal(request, reply, () => { void reply.code(403).send(failure(null, ErrorCode.ServerError, message)) })
   }
 
   return function passesRebindingGuard (request, reply) {

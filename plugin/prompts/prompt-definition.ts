@@ -26,7 +26,7 @@ export interface PromptDefinition<Args extends TSchema = TObject> {
   handler: (args: Static<Args>, ctx: HandlerContext) => PromptReturn | Promise<PromptReturn>
 }
 
-export type AnyPrompt = PromptDefinition<any> // eslint-disable-line @typescript-eslint/no-explicit-any
+export type AnyPrompt = PromptDefinition<any>
 
 /** Identity helper that types a prompt's handler from its arguments schema. */
 export function definePrompt<Args extends TSchema = TObject> (prompt: PromptDefinition<Args>): PromptDefinition<Args> {

@@ -1,6 +1,5 @@
 import type { JsonRpcNotification, JsonRpcRequest } from './jsonrpc.js'
-import type { ClientCapabilities, Implementation, LoggingLevel } from './spec.js'
-import type { InputRound } from './modern/input-round.js'
+import type { ModernRequest } from './modern/envelope.js'
 import type { AuthIdentity, TransportName } from './identity.js'
 import type { ClientSession, RequestRegistry } from './client-session.js'
 import type { Logger } from './logger.js'
@@ -10,6 +9,8 @@ import type { Logger } from './logger.js'
  * part of the handler context: handlers never see request headers, and so never a token.
  */
 export interface HttpOrigin {
+  /** The HTTP request's id (Fastify's), which its log lines carry. */
+  readonly id?: string
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
   /** The client's address, as Fastify's `request.ip` gives it (its `trustProxy` setting included); undefined once the connection is gone. */
   readonly ip: string | undefined
@@ -31,13 +32,11 @@ export interface CallEnv {
    * when nothing can carry one.
    */
   notify?: (message: JsonRpcNotification | JsonRpcRequest) => void
-  /** Client capabilities and info sent with the request itself (2026 era); sessions keep their own. */
-  clientCapabilities?: ClientCapabilities
-  clientInfo?: Implementation
-  /** 2026 era: the lowest log level the request asked for in `_meta`; no log messages when absent. */
-  logLevel?: LoggingLevel
-  /** 2026 era: the answers this round of a multi-round-trip request carries, and the questions still open. */
-  inputRound?: InputRound
+  /**
+   * 2026 era only: the request's checked `_meta` envelope (client capabilities, info and log level, which sessions
+   * keep in the 2025 era) and its round of input requests. Set on an env that belongs to this one request.
+   */
+  modern?: ModernRequest
   /** The HTTP request behind the message; absent on stdio. */
   http?: HttpOrigin
 }

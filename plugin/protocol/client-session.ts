@@ -93,6 +93,7 @@ export class LocalClientSession implements ClientSession {
     if (!this.subscriptions.has(uri) && this.subscriptions.size >= this.maxSubscriptions) throw tooManySubscriptions(this.maxSubscriptions)
     this.subscriptions.add(uri)
   }
+
   unsubscribe (uri: string): void { this.subscriptions.delete(uri) }
 
   /** Stops every request of this session still running here. */

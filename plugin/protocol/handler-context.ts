@@ -1,4 +1,4 @@
-import type { JsonRpcId, JsonRpcRequest } from './jsonrpc.js'
+import type { JsonRpcId, JsonRpcNotification, JsonRpcRequest } from './jsonrpc.js'
 import type { AuthIdentity, TransportName } from './identity.js'
 import type {
   ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, Implementation, LoggingLevel
@@ -15,6 +15,8 @@ export interface ServerServices {
   ask: (env: CallEnv, request: JsonRpcRequest, signal: AbortSignal, requests: InputRequests) => Promise<InputResponses>
   notifyListChanged: (kind: ListKind) => void
   notifyResourceUpdated: (uri: string) => void
+  /** Told of every progress notification a handler sends (telemetry); absent when nothing watches. */
+  progressed?: (request: JsonRpcRequest, notification: JsonRpcNotification) => void
 }
 
 export interface InputOptions {
@@ -95,8 +97,8 @@ class CallContext implements HandlerContext {
   get log (): Logger { return this.env.log }
   get sessionId (): string | undefined { return this.env.session?.id }
   get requestId (): JsonRpcId { return this.request.id }
-  get clientCapabilities (): ClientCapabilities | undefined { return this.env.clientCapabilities ?? this.env.session?.clientCapabilities }
-  get clientInfo (): Implementation | undefined { return this.env.clientInfo ?? this.env.session?.clientInfo }
+  get clientCapabilities (): ClientCapabilities | undefined { return this.env.modern?.clientCapabilities ?? this.env.session?.clientCapabilities }
+  get clientInfo (): Implementation | undefined { return this.env.modern?.clientInfo ?? this.env.session?.clientInfo }
 
   progress (progress: number, total?: number, message?: string): void {
     const notify = this.env.notify
@@ -104,14 +106,17 @@ class CallContext implements HandlerContext {
     const params: Record<string, unknown> = { progressToken: this.progressToken, progress }
     if (total !== undefined) params.total = total
     if (message !== undefined) params.message = message
-    notify({ jsonrpc: '2.0', method: 'notifications/progress', params })
+    const notification: JsonRpcNotification = { jsonrpc: '2.0', method: 'notifications/progress', params }
+    this.services.progressed?.(this.request, notification)
+    notify(notification)
   }
 
   sendLog (level: LoggingLevel, data: unknown, logger?: string): void {
     const env = this.env
     if (env.notify === undefined || this.source.stopped) return
-    if (env.inputRound !== undefined && env.logLevel === undefined) return
-    if (!passesLevel(level, env.logLevel ?? env.session?.logLevel)) return
+    // A 2026-era request gets log messages only at the level its `_meta` asked for, none without one.
+    const modern = env.modern
+    if (modern !== undefined ? modern.logLevel === undefined || !passesLevel(level, modern.logLevel) : !passesLevel(level, env.session?.logLevel)) return
     const params: Record<string, unknown> = { level, data }
     if (logger !== undefined) params.logger = logger
     env.notify({ jsonrpc: '2.0', method: 'notifications/message', params })

@@ -46,7 +46,7 @@ export interface ResourceTemplateDefinition<Template extends string = string> ex
   handler: (uri: string, variables: Record<TemplateVariables<Template>, string>, ctx: HandlerContext) => ResourceReturn | Promise<ResourceReturn>
 }
 
-export type AnyResource = StaticResourceDefinition | ResourceTemplateDefinition<any> // eslint-disable-line @typescript-eslint/no-explicit-any
+export type AnyResource = StaticResourceDefinition | ResourceTemplateDefinition<any>
 
 /** Identity helper that types a resource's handler, including a template's variables. */
 export function defineResource (resource: StaticResourceDefinition): StaticResourceDefinition
@@ -55,6 +55,6 @@ export function defineResource (resource: AnyResource): AnyResource {
   return resource
 }
 
-export function isTemplate (resource: AnyResource): resource is ResourceTemplateDefinition<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function isTemplate (resource: AnyResource): resource is ResourceTemplateDefinition<any> {
   return 'uriTemplate' in resource
 }

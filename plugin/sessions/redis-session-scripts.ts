@@ -6,7 +6,10 @@
  * Keys of one session: the hash `s:<id>` (the state as JSON, counters, running streams, kept counts, the
  * standalone stream's holder, subscriptions) and the list `s:<id>:log` (the replay log). Both expire with the
  * idle timeout, refreshed on every activity; the sorted sets of all sessions and of each owner's carry the same
- * expiry as score, from Redis's own clock (replicas' clocks may differ).
+ * expiry as score, from Redis's own clock (replicas' clocks may differ). The hash `s:<id>:index` names the shared
+ * keys that hold the session (its owner's quota set, the subscriber set of each URI it subscribed to) and outlives
+ * the session by the sweep margin: a session that expired has lost its hash, and the sweeper that ends it reads
+ * there what to remove it from. The subscriber sets expire the same margin after their last subscriber's activity.
  */
 
 import type { RedisScript } from '../redis/redis-scripts.js'
@@ -20,19 +23,30 @@ end
 -- The set of all sessions outlives its last member by a minute, long enough for the sweepers to end it (and tell
 -- every replica); then it expires: an idle cluster leaves no key behind.
 local SWEEP_MARGIN_MS = 60000
+local function index_of(hash)
+  return hash .. ':index'
+end
 local function refresh(hash, log, sessions, id, ttl)
   redis.call('PEXPIRE', hash, ttl)
   redis.call('PEXPIRE', log, ttl)
   redis.call('ZADD', sessions, 'XX', now_ms() + ttl, id)
   redis.call('PEXPIRE', sessions, ttl + SWEEP_MARGIN_MS)
-end
--- Deletes a session and its index entries; 1 when anything of it was still there.
-local function end_session(hash, log, sessions, quota, id, subscribers_prefix)
-  local removed = redis.call('ZREM', sessions, id) + redis.call('ZREM', quota, id)
-  for _, field in ipairs(redis.call('HKEYS', hash)) do
-    if string.sub(field, 1, 4) == 'sub:' then redis.call('SREM', subscribers_prefix .. string.sub(field, 5), id) end
+  local index = redis.call('HGETALL', index_of(hash))
+  for i = 1, #index, 2 do
+    if string.sub(index[i], 1, 4) == 'sub:' then redis.call('PEXPIRE', index[i + 1], ttl + SWEEP_MARGIN_MS) end
   end
-  if redis.call('DEL', hash, log) > 0 or removed > 0 then return 1 end
+  redis.call('PEXPIRE', index_of(hash), ttl + SWEEP_MARGIN_MS)
+end
+-- Deletes a session and removes it from every shared key its index names; 1 when anything of it was still there.
+local function end_session(hash, log, sessions, quota, id)
+  local removed = redis.call('ZREM', sessions, id)
+  if quota ~= '' then removed = removed + redis.call('ZREM', quota, id) end
+  local index = redis.call('HGETALL', index_of(hash))
+  for i = 1, #index, 2 do
+    if index[i] == 'quota' then removed = removed + redis.call('ZREM', index[i + 1], id) end
+    if string.sub(index[i], 1, 4) == 'sub:' then removed = removed + redis.call('SREM', index[i + 1], id) end
+  end
+  if redis.call('DEL', hash, log, index_of(hash)) > 0 or removed > 0 then return 1 end
   return 0
 end
 `
@@ -54,6 +68,8 @@ redis.call('PEXPIRE', KEYS[3], ttl + SWEEP_MARGIN_MS)
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])
 redis.call('PEXPIRE', KEYS[4], ttl)
+redis.call('HSET', index_of(KEYS[1]), 'quota', KEYS[4])
+redis.call('PEXPIRE', index_of(KEYS[1]), ttl + SWEEP_MARGIN_MS)
 return 1
 `)
 
@@ -87,8 +103,8 @@ return 1
 `)
 
 /**
- * KEYS: hash, subscribers set of the URI. ARGV: id, field ('sub:' .. uri), 1 to subscribe or 0 to unsubscribe, max.
- * → 1, 0 when the session is gone, -1 when it already holds max other subscriptions.
+ * KEYS: hash, subscribers set of the URI. ARGV: id, field ('sub:' .. uri), 1 to subscribe or 0 to unsubscribe, max,
+ * ttl. → 1, 0 when the session is gone, -1 when it already holds max other subscriptions.
  */
 export const SUBSCRIPTION = script(2, `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -101,23 +117,26 @@ if ARGV[3] == '1' then
     redis.call('HSET', KEYS[1], ARGV[2], 1)
   end
   redis.call('SADD', KEYS[2], ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[5]) + SWEEP_MARGIN_MS)
+  redis.call('HSET', index_of(KEYS[1]), ARGV[2], KEYS[2])
 elseif redis.call('HDEL', KEYS[1], ARGV[2]) == 1 then
   redis.call('HINCRBY', KEYS[1], 'subs', -1)
   redis.call('SREM', KEYS[2], ARGV[1])
+  redis.call('HDEL', index_of(KEYS[1]), ARGV[2])
 end
 return 1
 `)
 
 /**
- * KEYS: hash, log, sessions, quota set. ARGV: id, subscribers-set key prefix.
+ * KEYS: hash, log, sessions, quota set ('' when unknown: the index names it). ARGV: id.
  * Deletes the session and its index entries. → 1 when it existed (or was still indexed), 0 otherwise.
  */
 export const END = script(4, `
-return end_session(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2])
+return end_session(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
 `)
 
 /**
- * KEYS: quota set, sessions. ARGV: ttl, idle-for ms, session hash prefix, heartbeat key prefix, subscribers prefix.
+ * KEYS: quota set, sessions. ARGV: ttl, idle-for ms, session hash prefix, heartbeat key prefix.
  * Ends the least recently used session of the quota set idle for at least idle-for ms, with no stream running and
  * no live holder of its GET stream. → its id, or false.
  */
@@ -135,7 +154,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', latest)) do
     if replica and redis.call('EXISTS', ARGV[4] .. replica) == 1 then busy = true end
   end
   if not busy and redis.call('EXISTS', hash) == 1 then
-    end_session(hash, hash .. ':log', KEYS[2], KEYS[1], id, ARGV[5])
+    end_session(hash, hash .. ':log', KEYS[2], KEYS[1], id)
     return id
   end
 end

@@ -16,7 +16,6 @@ export interface RedisSessionStateOptions {
   logger: RedisLogger
 }
 
-
 interface LogEntry { s: string, q: number, d: string, f: boolean }
 
 /** How often the sweeper looks for sessions that expired, and refreshes the cluster-wide count (ms). */
@@ -67,7 +66,7 @@ export async function createRedisSessionStateStore (redis: RedisConnection, opti
 
   async function end (id: string, reason: SessionEndReason): Promise<boolean> {
     const quotaKey = await quotaKeyOf(id)
-    const ended = await run(scripts.END, [hash(id), log(id), sessionsKey, quotaKey === undefined ? '' : quotaSet(quotaKey)], [id, subscribersPrefix]) === 1
+    const ended = await run(scripts.END, [hash(id), log(id), sessionsKey, quotaKey === undefined ? '' : quotaSet(quotaKey)], [id]) === 1
     if (ended) await redis.publish(endedChannel, JSON.stringify({ id, reason }))
     return ended
   }
@@ -121,10 +120,10 @@ export async function createRedisSessionStateStore (redis: RedisConnection, opti
       await run(scripts.TOUCH, [hash(id), log(id), sessionsKey], [id, ttl])
     },
     async subscribe (id, uri, max) {
-      return present(id, await run(scripts.SUBSCRIPTION, [hash(id), subscribersPrefix + uri], [id, `sub:${uri}`, 1, max]), 0) === 1
+      return present(id, await run(scripts.SUBSCRIPTION, [hash(id), subscribersPrefix + uri], [id, `sub:${uri}`, 1, max, ttl]), 0) === 1
     },
     async unsubscribe (id, uri) {
-      present(id, await run(scripts.SUBSCRIPTION, [hash(id), subscribersPrefix + uri], [id, `sub:${uri}`, 0, 0]), 0)
+      present(id, await run(scripts.SUBSCRIPTION, [hash(id), subscribersPrefix + uri], [id, `sub:${uri}`, 0, 0, ttl]), 0)
     },
     async audience (uri) {
       if (uri === undefined) return await commands.zrangebyscore(sessionsKey, await redisNow(commands), '+inf')
@@ -145,7 +144,7 @@ export async function createRedisSessionStateStore (redis: RedisConnection, opti
       return await commands.zcount(quotaSet(quotaKey), await redisNow(commands), '+inf')
     },
     async evictIdle (quotaKey, idleForMs) {
-      const id = await run(scripts.EVICT_IDLE, [quotaSet(quotaKey), sessionsKey], [ttl, idleForMs, hashPrefix, heartbeatPrefix, subscribersPrefix]) as string | null
+      const id = await run(scripts.EVICT_IDLE, [quotaSet(quotaKey), sessionsKey], [ttl, idleForMs, hashPrefix, heartbeatPrefix]) as string | null
       if (id === null) return undefined
       await redis.publish(endedChannel, JSON.stringify({ id, reason: 'evicted' }))
       return id
@@ -193,7 +192,7 @@ export async function createRedisSessionStateStore (redis: RedisConnection, opti
     async tail (id, listener) {
       const onMessage = (message: string): void => { listener(JSON.parse(message) as SessionSignal) }
       await redis.subscribe(channel(id), onMessage)
-      return () => { void redis.unsubscribe(channel(id), onMessage) }
+      return () => { redis.unsubscribe(channel(id), onMessage).catch(() => {}) }
     },
     async takeOver (id, streamId, holder) {
       present(id, await run(scripts.TAKE_OVER, [hash(id), channel(id)], [streamId, holder]), 0)

@@ -39,7 +39,7 @@ export interface ToolDefinition<Input extends TSchema = TSchema, Output extends 
 }
 
 /** Any tool, whatever its schemas: the type of a list of tools. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export type AnyTool = ToolDefinition<any, any>
 
 /** Identity helper that types `handler(args, ctx)` from the tool's schemas. */

@@ -8,6 +8,8 @@ import type { SseDirectory } from '../sessions/sse-directory.js'
 import type { IdentityCap } from '../sessions/identity-cap.js'
 import type { ListenStreams } from '../sessions/listen-streams.js'
 import type { SseSession } from './legacy-sse/sse-session.js'
+import type { RequestLoggers } from './http/request-loggers.js'
+import type { McpTelemetry } from '../telemetry/telemetry.js'
 
 /** The one small object every transport leg is registered with. */
 export interface LegContext {
@@ -28,4 +30,8 @@ export interface LegContext {
   broker: Broker
   /** How often a resumed stream checks that the replica running its call is still alive (ms). */
   livenessCheckMs: number
+  /** The MCP routes' loggers: a call's own logger is made when a line is written. */
+  loggers: RequestLoggers
+  /** Refusals, streams and slow readers for logs and metrics; undefined when telemetry is off. */
+  telemetry: McpTelemetry | undefined
 }

@@ -18,7 +18,11 @@ const ALLOWED: Record<string, RegExp> = {
   redis: /^redis(\/|$)/,
   sessions: /^(protocol|sessions|redis|dispatch)(\/|$)/,
   'transports/stdio': /^(protocol|dispatch|transports\/stdio)(\/|$)/,
-  bridge: /^(\(root\)|protocol|tools|dispatch|bridge)(\/|$)/
+  bridge: /^(\(root\)|protocol|tools|dispatch|bridge)(\/|$)/,
+  // Telemetry watches the dispatcher from beside it; the transports tell it about refusals and streams.
+  telemetry: /^(\(root\)|protocol|dispatch|telemetry)(\/|$)/,
+  'telemetry/tracing': /^(\(root\)|protocol|dispatch|telemetry)(\/|$)/,
+  'telemetry/metrics': /^(\(root\)|protocol|dispatch|telemetry)(\/|$)/
 }
 
 test('plugin/ has no import cycle, type-only imports included', () => {
@@ -39,7 +43,7 @@ test('arrows point down: each layer imports only the layers below it', () => {
 test('the ground floor and the registries import no Fastify', () => {
   const fastify = /from\s+['"](fastify|fastify-plugin|@fastify\/[^'"]+)['"]/
   const offenders = [...graph.keys()]
-    .filter((file) => /^plugin\/(protocol|tools|resources|prompts|completions|dispatch|sessions|transports\/stdio)\//.test(file))
+    .filter((file) => /^plugin\/(protocol|tools|resources|prompts|completions|dispatch|sessions|transports\/stdio|telemetry)\//.test(file))
     .filter((file) => fastify.test(readFileSync(join(REPO_ROOT, file), 'utf8')))
   assert.deepEqual(offenders, [])
 })

@@ -322,6 +322,7 @@ describe('how the route\'s answer comes back', () => {
     assert.equal(result.isError, true)
     assert.match(textOf(result), /timed out after 150 ms/)
     const deadline = Date.now() + 3000
+    // eslint-disable-next-line no-unmodified-loop-condition -- the route's abort listener sets it
     while (!aborted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
     assert.equal(aborted, true)
   })

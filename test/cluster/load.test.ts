@@ -7,11 +7,8 @@ import { eventually } from './support/wire.js'
 
 const SSE_SESSIONS = 50
 const STATELESS_CALLERS = 100
-/**
- * The issue asks for 30 s; on the 2-core machines this suite runs on (shared, with the rest of the cluster suite
- * under ~5 minutes) 15 s of load already sends thousands of relayed messages and stateless calls.
- */
-const LOAD_MS = 15_000
+/** As long as issue 11 asks: long enough for heartbeats, sweeps and Redis's own timers to run under load. */
+const LOAD_MS = 30_000
 /** Five callers with ten streams each: one identity may hold at most 25 sessions by default. */
 const TOKENS = Array.from({ length: 5 }, (_, index) => `cluster-load-token-${index}-0123456789`)
 const authOf = (session: number): Record<string, string> => ({ authorization: `Bearer ${TOKENS[session % TOKENS.length]}` })

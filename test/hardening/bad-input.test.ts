@@ -171,7 +171,7 @@ function parserRows (host: string, path: string): Row[] {
   const row = (description: string, raw: string | Buffer, status = 400, message = /Bad Request|^0\r\n\r\n$|^$/): Row =>
     ({ description, request: { raw }, status, code: null, message })
   const head = `POST ${path} HTTP/1.1`
-  const withBody = Buffer.from(`{"jsonrpc":"2.0","id":"\uFFFD","method":"ping"}`)
+  const withBody = Buffer.from('{"jsonrpc":"2.0","id":"\uFFFD","method":"ping"}')
   return [
     row('a header value with a bare CR (header injection) gets 400 from the parser', rawRequest(host, head, [...MCP_HEADER_LINES, 'X-Note: a\rSet-Cookie: b'])),
     row('a header value with a bare LF (header injection) gets 400 from the parser', rawRequest(host, head, [...MCP_HEADER_LINES, 'X-Note: a\nSet-Cookie: b'])),

@@ -6,7 +6,7 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import { createStore } from './oidc-memory-store.js'
 
 /** The scopes the test resource server knows; what a test asks for and what the consent grants. */
-export const RESOURCE_SCOPES = ['mcp:tools', 'notes:read', 'deploy:write', 'admin']
+export const RESOURCE_SCOPES = ['mcp:tools', 'notes:read', 'deploy:write', 'admin', 'todo:write']
 /** The confidential client a resource server introspects opaque tokens with. */
 export const INTROSPECTOR = { clientId: 'mcp-introspector', clientSecret: 'introspector-secret-0123456789' }
 /** A confidential client that gets tokens for itself (client credentials). */

@@ -64,8 +64,6 @@ export const slow = defineTool({
   })
 })
 
-
-
 /** Asks the user for a name through the client: a server request (2025 era) or an input-required round (2026). */
 export const greet = defineTool({
   name: 'greet',

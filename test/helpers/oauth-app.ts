@@ -25,6 +25,8 @@ export interface OAuthAppOptions {
   port?: number
   /** Static tokens beside OAuth. */
   tokens?: Array<{ token: string, id: string }>
+  /** Registers routes after the plugin (so that its route bridge sees those marked `config.mcp`). */
+  routes?: (app: FastifyInstance) => void
 }
 
 /**
@@ -45,6 +47,7 @@ export async function startOAuthApp (t: { after: (cleanup: () => Promise<void>) 
     ...options.plugin,
     prefix: options.prefix
   } as McpPluginOptions)
+  options.routes?.(app)
   await app.listen({ port, host: '127.0.0.1' })
   t.after(async () => { await app.close() })
   return {

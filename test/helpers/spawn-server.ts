@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { TestContext } from 'node:test'
 
 /** The repository root: `node server` runs from here, as the README says. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+/** A test context, or anything that runs cleanups when the test (or file) ends. */
+export interface Cleanups {
+  after: (cleanup: () => Promise<void>) => void
+}
 
 export interface SpawnedServer {
   child: ChildProcess
@@ -23,7 +27,7 @@ export interface SpawnResult {
 }
 
 /** Runs `node server ...args` from the repo root; killed when the test ends if still running. */
-export function runServer (t: TestContext, args: string[], env: Record<string, string | undefined> = {}): SpawnResult {
+export function runServer (t: Cleanups, args: string[], env: Record<string, string | undefined> = {}): SpawnResult {
   const child = spawn(process.execPath, ['server', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, MCP_TOKEN: undefined, MCP_TOKEN_FILE: undefined, HOST: undefined, PORT: undefined, ...env },
@@ -44,7 +48,7 @@ export function runServer (t: TestContext, args: string[], env: Record<string, s
 }
 
 /** Starts the HTTP server on a free loopback port and resolves once it listens. */
-export async function spawnServer (t: TestContext, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<SpawnedServer> {
+export async function spawnServer (t: Cleanups, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<SpawnedServer> {
   const run = runServer(t, ['--port', '0', ...args], env)
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`server did not start:\n${run.stdout()}\n${run.stderr()}`)) }, 15_000)

@@ -59,6 +59,7 @@ test('the replicas share the token and the request-state secret and point MCP_RE
   const { replica, valkeyName } = clusterServices()
   const environment = replica.environment ?? {}
   assert.match(environment.MCP_TOKEN, /^\$\{MCP_TOKEN:\?[^}]*generate-key[^}]*\}$/)
+  // eslint-disable-next-line no-template-curly-in-string -- compose's own interpolation syntax, as written in the file
   assert.equal(environment.MCP_REQUEST_STATE_SECRET, '${MCP_REQUEST_STATE_SECRET:-}')
   assert.equal(environment.MCP_REDIS_URL, `redis://${valkeyName}:6379`)
   assert.deepEqual([environment.HOST, environment.PORT], ['0.0.0.0', '3100'])

@@ -26,7 +26,7 @@ function assertConfigError (fn: () => unknown, message: RegExp, secret?: string)
   })
 }
 
-test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens, an 8 s drain, connection limits and the plugin defaults', () => {
+test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens, an 8 s drain, connection limits, no metrics or tracing, and the plugin defaults', () => {
   const { options, ...settings } = parseConfig([], {})
   assert.deepEqual(settings, {
     transport: 'http',
@@ -40,6 +40,8 @@ test('with nothing set, the server is HTTP on 127.0.0.1:3100 with SSE, no tokens
     keepAliveTimeoutMs: 72_000,
     maxConnections: 1_000,
     maxConnectionsPerAddress: 200,
+    // Only where a metrics listener would bind; no MCP_METRICS_PORT, no listener (and no OTLP endpoint, no tracing).
+    metricsHost: '127.0.0.1',
     tokens: []
   })
   assert.deepEqual(options, resolveOptions({ auth: false }).config, 'exactly the plugin\'s defaults')

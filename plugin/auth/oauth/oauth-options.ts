@@ -1,4 +1,4 @@
-import { configErrors } from '../../errors.js'
+import { configErrors, McpConfigError } from '../../errors.js'
 
 /**
  * The `auth.oauth` option: this server as an OAuth 2.1 resource server (the MCP authorization spec, 2025-11-25)
@@ -77,8 +77,15 @@ export interface ResolvedOAuthOptions {
   resourceDocumentation: string | undefined
 }
 
+/** A mistake in `auth.oauth`. `path` and `expected` apart, so that `node server` can name the variable that set it. */
+export class OAuthOptionsError extends McpConfigError {
+  constructor (readonly path: string, readonly expected: string) {
+    super('MCP_ERR_OPTIONS', configErrors.invalidOptions(`auth.oauth.${path} ${expected}`).message)
+  }
+}
+
 function fail (path: string, expected: string): never {
-  throw configErrors.invalidOptions(`auth.oauth.${path} ${expected}`)
+  throw new OAuthOptionsError(path, expected)
 }
 
 function httpUrl (path: string, value: unknown, loopbackHttp = true): URL {

@@ -1,5 +1,5 @@
 import { failure, quoteValue, ErrorCode, type JsonRpcFailure, type JsonRpcRequest, type JsonRpcResponse } from '../jsonrpc.js'
-import { checkEnvelope, ModernErrorCode, type ModernEnvelope } from './envelope.js'
+import { checkEnvelope, ModernErrorCode, type ModernRequest } from './envelope.js'
 
 type Headers = Record<string, string | string[] | undefined>
 
@@ -34,7 +34,7 @@ function mismatch (request: JsonRpcRequest, message: string): JsonRpcFailure {
  * `_meta` envelope, header against body, a version we speak, then `Mcp-Method` and `Mcp-Name`. Each refusal is
  * an HTTP 400 with the revision's error code.
  */
-export function checkModernHttpRequest (headers: Headers, request: JsonRpcRequest): ModernEnvelope | JsonRpcFailure {
+export function checkModernHttpRequest (headers: Headers, request: JsonRpcRequest): ModernRequest | JsonRpcFailure {
   const version = header(headers, 'mcp-protocol-version')
   if (version === undefined || version === '') return mismatch(request, 'the MCP-Protocol-Version header is required on every 2026-07-28 request')
   const envelope = checkEnvelope(request)

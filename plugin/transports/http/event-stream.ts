@@ -19,7 +19,7 @@ export class SseStream {
   private keepAlive: NodeJS.Timeout | undefined
   overflowed = false
 
-  constructor (private readonly res: ServerResponse, private readonly maxBufferedBytes: number) {}
+  constructor (private readonly res: ServerResponse, private readonly maxBufferedBytes: number, private readonly onOverflow?: () => void) {}
 
   get isOpen (): boolean {
     return !this.closed && !this.res.destroyed && !this.res.writableEnded
@@ -84,6 +84,7 @@ export class SseStream {
       this.overflowed = true
       this.dispose()
       this.res.destroy()
+      this.onOverflow?.()
       return false
     }
     this.res.write(frame)
@@ -106,10 +107,10 @@ export function resetSocket (socket: Socket): void {
  * Takes the response over from Fastify and starts an event stream on it. Headers set through `reply` (CORS,
  * for one) would be lost after hijack, so they are copied onto the raw response.
  */
-export function openEventStream (reply: FastifyReply, maxBufferedBytes: number): SseStream {
+export function openEventStream (reply: FastifyReply, maxBufferedBytes: number, onOverflow?: () => void): SseStream {
   reply.hijack()
   const headers: OutgoingHttpHeaders = { ...(reply.getHeaders() as OutgoingHttpHeaders), ...EVENT_STREAM_HEADERS }
   reply.raw.writeHead(200, headers)
   reply.raw.flushHeaders()
-  return new SseStream(reply.raw, maxBufferedBytes)
+  return new SseStream(reply.raw, maxBufferedBytes, onOverflow)
 }

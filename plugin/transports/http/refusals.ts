@@ -1,4 +1,5 @@
 import { ErrorCode, quoteValue, type JsonRpcId } from '../../protocol/jsonrpc.js'
+import type { RefusalReason } from '../../telemetry/telemetry.js'
 
 /**
  * A request an MCP route refuses. Thrown from a route or hook; the routes' error handler sends it as a JSON-RPC
@@ -11,7 +12,9 @@ export class HttpRefusal extends Error {
     message: string,
     readonly rpcCode: number = ErrorCode.ServerError,
     readonly rpcId: JsonRpcId | null = null,
-    readonly headers: Readonly<Record<string, string>> | undefined = undefined
+    readonly headers: Readonly<Record<string, string>> | undefined = undefined,
+    /** For the refusal counter, where the status alone does not say it (a 503 for draining, say). */
+    readonly reason: RefusalReason | undefined = undefined
   ) {
     super(message)
     this.name = 'HttpRefusal'
@@ -59,16 +62,16 @@ export const refusals = {
 
   // Capacity and shutdown
   draining: (rpcId: JsonRpcId | null = null) =>
-    new HttpRefusal(503, 'Service Unavailable: this server is shutting down; retry shortly (another instance may serve you)', ErrorCode.ServerError, rpcId, RETRY_AFTER.draining),
+    new HttpRefusal(503, 'Service Unavailable: this server is shutting down; retry shortly (another instance may serve you)', ErrorCode.ServerError, rpcId, RETRY_AFTER.draining, 'draining'),
   clusterUnavailable: (rpcId: JsonRpcId | null = null) =>
     new HttpRefusal(503, 'Service Unavailable: this request needs the shared session store (Redis), which is unreachable right now; retry in a few seconds',
-      ErrorCode.ServerError, rpcId, RETRY_AFTER.unavailable),
+      ErrorCode.ServerError, rpcId, RETRY_AFTER.unavailable, 'unavailable'),
   rateLimited: (limit: number, windowMs: number, retryAfter: number) =>
     new HttpRefusal(429, `Too Many Requests: this caller sent more than ${limit} requests in ${windowMs / 1000} s, its rate limit; ` +
-      `retry in ${retryAfter} s`, ErrorCode.ServerError, null, { 'retry-after': String(retryAfter) }),
+      `retry in ${retryAfter} s`, ErrorCode.ServerError, null, { 'retry-after': String(retryAfter) }, 'too_many_requests'),
   toolRateLimited: (tool: string, limit: number, windowMs: number, retryAfter: number, rpcId: JsonRpcId | null) =>
     new HttpRefusal(429, `Too Many Requests: this caller called the tool ${quoteValue(tool)} more than ${limit} times in ${windowMs / 1000} s, ` +
-      `its rate limit; retry in ${retryAfter} s`, ErrorCode.ServerError, rpcId, { 'retry-after': String(retryAfter) }),
+      `its rate limit; retry in ${retryAfter} s`, ErrorCode.ServerError, rpcId, { 'retry-after': String(retryAfter) }, 'too_many_requests'),
   identityCap: (limit: number, rpcId: JsonRpcId | null = null) =>
     new HttpRefusal(429, `Too Many Requests: this caller already holds ${limit} open sessions and streams, the limit per caller; ` +
       'end one (DELETE /mcp with its Mcp-Session-Id, or close an SSE or listen stream) and retry', ErrorCode.ServerError, rpcId, RETRY_AFTER.full),

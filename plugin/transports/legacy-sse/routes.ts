@@ -8,7 +8,10 @@ import type { LegContext } from '../leg-context.js'
 import { isJsonContentType, reachStore, refuseOverIdentityCap, refuseWhileDraining } from '../http/http-checks.js'
 import { HttpRefusal, refusals } from '../http/refusals.js'
 import { openEventStream } from '../http/event-stream.js'
+import { STREAM_ROUTE } from '../http/stream-route.js'
 import { SseSession } from './sse-session.js'
+import type { Logger } from '../../protocol/logger.js'
+import type { StreamWatch } from '../../telemetry/telemetry.js'
 import { RelayUnconfirmedError } from '../../cluster/broker.js'
 import type { SseLocation } from '../../sessions/sse-directory.js'
 import { BoundedMap } from '../../sessions/bounded-map.js'
@@ -26,17 +29,19 @@ function ignoresTrailingSlash (app: FastifyInstance): boolean {
  * first event names the URL to POST messages to; answers travel back on the stream.
  */
 export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: LegContext }): Promise<void> {
-  const { dispatcher, lifecycle, config, broker } = leg
+  const { dispatcher, lifecycle, config, broker, loggers, telemetry } = leg
+  const streamCut = telemetry === undefined ? undefined : () => { telemetry.slowReader('sse') }
   const store = leg.sseSessions as SessionStore<SseSession>
   const messagesPath = `${app.prefix}/messages`
 
   /** The stream's connection closed, whoever closed it: the session is forgotten at once. */
-  function onConnectionClose (session: SseSession, log: FastifyBaseLogger): void {
+  function onConnectionClose (session: SseSession, log: FastifyBaseLogger, watch: StreamWatch | undefined): void {
     const forgotten = store.delete(session.id)
     leg.sseDirectory?.forget(session.id).catch((error: unknown) => {
       log.warn({ err: error, sessionId: session.id }, 'A closed SSE session could not be removed from the cluster directory; it expires with the liveness window')
     })
     session.disconnected()
+    watch?.closed(session.overflowed ? 'slow-reader' : session.closedFor ?? 'client-closed')
     if (session.overflowed) {
       log.warn({ sessionId: session.id, limitBytes: config.sse.maxBufferedBytes }, 'SSE client is not reading its stream; session closed')
     } else if (forgotten) {
@@ -58,10 +63,12 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
       reply.hijack()
       return
     }
-    const session = new SseSession(id, owner, quotaKey, openEventStream(reply, config.sse.maxBufferedBytes), config.maxSubscriptionsPerSession)
+    const session = new SseSession(id, owner, quotaKey, openEventStream(reply, config.sse.maxBufferedBytes, streamCut), config.maxSubscriptionsPerSession)
     store.add(session)
     session.detach = dispatcher.attachSession(session.client)
-    reply.raw.once('close', () => { onConnectionClose(session, request.log) })
+    // With the per-call lines on, telemetry writes the open and close lines (request.log is quiet at info there).
+    const watch = telemetry?.streamOpened('sse', request, session.id)
+    reply.raw.once('close', () => { onConnectionClose(session, request.log, watch) })
     session.open(`${messagesPath}?sessionId=${session.id}`, config.sse.keepAliveMs)
     request.log.info({ sessionId: session.id, identity: owner?.id, sessions: store.size }, 'SSE session opened')
   }
@@ -83,7 +90,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
   }
 
   /** A session that already has `sse.maxInFlight` requests running gets 429 for one more; its answers still arrive. */
-  function refuseWhileBusy (session: SseSession, log: FastifyBaseLogger, message: JsonRpcRequest): void {
+  function refuseWhileBusy (session: SseSession, log: Logger, message: JsonRpcRequest): void {
     const limit = config.sse.maxInFlight
     if (session.pendingRequests < limit) return
     log.warn({ sessionId: session.id, limit }, 'SSE request refused: the session has sse.maxInFlight requests running')
@@ -97,7 +104,7 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
    * `caller` is who posted it (same identity as the owner; its token may be newer, with other scopes); a message
    * relayed from another replica carries only the identity's id, so it runs as the session's owner.
    */
-  function deliver (session: SseSession, body: unknown, log: FastifyBaseLogger, caller: AuthIdentity | undefined, http?: HttpOrigin): void {
+  function deliver (session: SseSession, body: unknown, log: Logger, caller: AuthIdentity | undefined, http?: HttpOrigin): void {
     const classified = classifyMessage(body)
     if (classified.kind === 'invalid') throw refusals.invalidMessage(classified.reason, classified.id)
     if (classified.kind === 'request') {
@@ -175,13 +182,12 @@ export async function legacySseRoutes (app: FastifyInstance, { leg }: { leg: Leg
     const session = store.get(sessionId, request.mcpAuth)
     if (session === undefined && leg.sseDirectory === undefined) throw refusals.sseSessionNotFound()
     if (!isJsonContentType(request.headers['content-type'])) throw refusals.unsupportedMediaType()
-    if (session !== undefined) deliver(session, request.body, request.log, request.mcpAuth ?? undefined, request)
+    if (session !== undefined) deliver(session, request.body, loggers.forCall(request), request.mcpAuth ?? undefined, request)
     else await relay(sessionId, request.mcpAuth?.id ?? null, request.body)
     return await reply.code(202).send()
   }
 
-  // No automatic HEAD route: a HEAD would open (and at once drop) a session.
-  app.get('/sse', { exposeHeadRoute: false }, openStream)
+  app.get('/sse', STREAM_ROUTE, openStream)
   app.post('/messages', postMessage)
   if (!ignoresTrailingSlash(app)) app.post('/messages/', postMessage)
 }

@@ -14,6 +14,8 @@ export class SseSession implements StoredSession {
   private readonly ended = new AbortController()
   /** Stops change notifications reaching this session. */
   detach: (() => void) | undefined
+  /** Why the server ended the session (idle, shutdown), once it did. */
+  closedFor: SessionCloseReason | undefined
 
   constructor (
     readonly id: string,
@@ -48,6 +50,7 @@ export class SseSession implements StoredSession {
   }
 
   close (reason: SessionCloseReason): void {
+    this.closedFor ??= reason
     this.detach?.()
     this.stream.end()
     this.ended.abort(new Error(`SSE session ended (${reason})`))

@@ -107,5 +107,6 @@ export class StoredClientSession implements ClientSession {
   async subscribe (uri: string): Promise<void> {
     if (!await this.store.subscribe(this.state.id, uri, this.maxSubscriptions)) throw tooManySubscriptions(this.maxSubscriptions)
   }
+
   async unsubscribe (uri: string): Promise<void> { await this.store.unsubscribe(this.state.id, uri) }
 }

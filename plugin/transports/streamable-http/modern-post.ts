@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { success, type JsonRpcRequest } from '../../protocol/jsonrpc.js'
+import { success, type JsonRpcFailure, type JsonRpcRequest, type JsonRpcResponse } from '../../protocol/jsonrpc.js'
 import { HttpRequestEnv } from './request-env.js'
 import type { StatelessCalls } from './stateless-calls.js'
-import { declaresModernEra, MODERN_PROTOCOL_VERSION } from '../../protocol/modern/envelope.js'
+import { declaresModernEra, MODERN_PROTOCOL_VERSION, type ModernRequest } from '../../protocol/modern/envelope.js'
 import { checkModernHttpRequest, checkParamHeaders, modernHttpStatus } from '../../protocol/modern/http-rules.js'
 import type { LegContext } from '../leg-context.js'
 import { PostAnswer } from './post-answer.js'
@@ -19,7 +19,8 @@ export function isModernPost (request: FastifyRequest, message: JsonRpcRequest):
 }
 
 export interface ModernPostHandler {
-  post: (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest) => Promise<FastifyReply | undefined>
+  /** Answers at once (undefined) when the method is synchronous; else the promise of the answer having been sent. */
+  post: (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest) => Promise<unknown> | undefined
   /** Ends every open `subscriptions/listen` stream (server closing). */
   closeListens: () => void
 }
@@ -29,8 +30,10 @@ export interface ModernPostHandler {
  * method, 400 for envelope errors), cancellation by closing the response, and `subscriptions/listen` streams.
  */
 export function createModernPostHandler (leg: LegContext, statelessCalls: StatelessCalls): ModernPostHandler {
-  const { dispatcher, lifecycle, config } = leg
+  const { dispatcher, lifecycle, config, loggers, telemetry } = leg
   const { maxBufferedBytes, keepAliveMs } = config.streamable
+  const postCut = telemetry === undefined ? undefined : () => { telemetry.slowReader('post') }
+  const listenCut = telemetry === undefined ? undefined : () => { telemetry.slowReader('listen') }
   const listens = new Set<() => void>()
 
   /** A listen stream holds a connection as a session does: capped per process and counted per caller. */
@@ -38,39 +41,67 @@ export function createModernPostHandler (leg: LegContext, statelessCalls: Statel
     if (leg.listenStreams.full) throw refusals.listenFull(leg.listenStreams.maxStreams, message.id)
     const quotaKey = await refuseOverIdentityCap(leg.identityCap, request, message.id)
     const counted = leg.listenStreams.add(quotaKey)
-    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
+    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs, listenCut)
     const subscription = dispatcher.listen(message, answer.notify)
+    const watch = telemetry?.streamOpened('listen', request, String(message.id))
     answer.notify(subscription.acknowledgement)
-    const close = (): void => {
+    const close = (why: string): void => {
       subscription.close()
       counted()
+      watch?.closed(why)
     }
     const end = (): void => {
       if (!listens.delete(end)) return
-      close()
+      close('shutdown')
       answer.finish(success(message.id, { resultType: 'complete' }))
     }
     listens.add(end)
     reply.raw.once('close', () => {
-      if (listens.delete(end)) close()
+      if (listens.delete(end)) close(reply.raw.writableFinished ? 'ended' : 'client-closed')
     })
     return undefined
   }
 
-  async function post (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<FastifyReply | undefined> {
+  /** A request the revision's header rules refuse: 400 with its JSON-RPC error, never dispatched. */
+  function refuse (request: FastifyRequest, reply: FastifyReply, refusal: JsonRpcFailure): undefined {
+    leg.telemetry?.refused(request, 400, refusal.error.code, refusal.error.message)
+    reply.code(400).send(refusal)
+    return undefined
+  }
+
+  /**
+   * Not an async function, like the 2025 path: the era was decided once (isModernPost), the envelope is checked
+   * once here and handed to the dispatcher as the env's `modern`, and a synchronous answer is sent with no promise.
+   */
+  function post (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<unknown> | undefined {
     const checked = checkModernHttpRequest(request.headers, message)
-    if ('jsonrpc' in checked) return await reply.code(400).send(checked)
+    if ('jsonrpc' in checked) return refuse(request, reply, checked)
     if (message.method === 'tools/call' && typeof message.params?.name === 'string') {
-      const refused = checkParamHeaders(request.headers, message, dispatcher.tools.paramHeaders(message.params.name))
-      if (refused !== undefined) return await reply.code(400).send(refused)
+      const paramHeaders = dispatcher.tools.paramHeaders(message.params.name)
+      const refused = paramHeaders.length === 0 ? undefined : checkParamHeaders(request.headers, message, paramHeaders)
+      if (refused !== undefined) return refuse(request, reply, refused)
     }
-    if (message.method === 'subscriptions/listen') return await listen(request, reply, message)
-    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
+    if (message.method === 'subscriptions/listen') return listen(request, reply, message)
+    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs, postCut)
     const leave = lifecycle.enter()
+    let response: ReturnType<typeof dispatcher.handleModernRequest>
     try {
-      const response = await dispatcher.handleRequest(message, new HttpRequestEnv(request, reply, answer.notify, statelessCalls))
+      response = dispatcher.handleModernRequest(message, new HttpRequestEnv(request, reply, answer.notify, checked, loggers, statelessCalls) as HttpRequestEnv & { modern: ModernRequest })
+    } catch (error) {
+      leave()
+      throw error
+    }
+    if (!(response instanceof Promise)) {
+      finish(reply, answer, response, leave)
+      return undefined
+    }
+    return response.then((settled) => { finish(reply, answer, settled, leave) })
+  }
+
+  function finish (reply: FastifyReply, answer: PostAnswer, response: JsonRpcResponse | undefined, leave: () => void): void {
+    try {
       if (response !== undefined) reply.code(modernHttpStatus(response))
-      return answer.finish(response)
+      answer.finish(response)
     } finally {
       leave()
     }

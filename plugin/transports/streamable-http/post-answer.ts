@@ -25,13 +25,19 @@ export class PostAnswer {
     if (this.stream === undefined) {
       // A handler that reports after its result went out as JSON has no answer left to report on.
       if (this.answered) return
-      this.stream = openEventStream(this.reply, this.maxBufferedBytes)
+      this.stream = openEventStream(this.reply, this.maxBufferedBytes, this.onOverflow)
       this.stream.startKeepAlive(this.keepAliveMs)
     }
     this.stream.send('message', JSON.stringify(notification))
   }
 
-  constructor (private readonly reply: FastifyReply, private readonly maxBufferedBytes: number, private readonly keepAliveMs: number) {}
+  constructor (
+    private readonly reply: FastifyReply,
+    private readonly maxBufferedBytes: number,
+    private readonly keepAliveMs: number,
+    /** Told when the client stopped reading and the stream was cut (telemetry); made once per leg, not per request. */
+    private readonly onOverflow?: () => void
+  ) {}
 
   /** Sends the result (or nothing, when the request was cancelled) and ends the answer. */
   finish (response: JsonRpcResponse | undefined): FastifyReply | undefined {

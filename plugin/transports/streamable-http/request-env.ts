@@ -3,6 +3,8 @@ import type { JsonRpcNotification, JsonRpcRequest } from '../../protocol/jsonrpc
 import type { CallEnv, HttpOrigin } from '../../protocol/call-env.js'
 import type { AuthIdentity } from '../../protocol/identity.js'
 import type { Logger } from '../../protocol/logger.js'
+import type { ModernRequest } from '../../protocol/modern/envelope.js'
+import type { RequestLoggers } from '../http/request-loggers.js'
 import type { RequestRegistry } from '../../protocol/client-session.js'
 import type { StatelessCalls } from './stateless-calls.js'
 
@@ -16,26 +18,33 @@ function clientGoneSignal (reply: FastifyReply): AbortSignal {
 }
 
 /**
- * The CallEnv of one stateless POST. A class, not an object literal: a literal with a getter is rebuilt the slow
- * way on every request (measured at ~13 µs of a ~30 µs request), and the getter is what keeps the signal lazy.
+ * The CallEnv of one stateless POST, either era. A class, not an object literal: a literal with a getter is rebuilt
+ * the slow way on every request (measured at ~13 µs of a ~30 µs request), and the getters are what keep the signal
+ * and the call's logger lazy. One shape for both eras: `modern` is the checked 2026 envelope, or undefined.
  */
 export class HttpRequestEnv implements CallEnv {
   readonly transport = 'streamable-http' as const
   readonly session = undefined
   readonly auth: AuthIdentity | undefined
-  readonly log: Logger
   readonly http: HttpOrigin
   private clientSignal: AbortSignal | undefined
+  private callLog: Logger | undefined
 
   constructor (
-    request: FastifyRequest,
+    private readonly request: FastifyRequest,
     private readonly reply: FastifyReply,
     readonly notify: (message: JsonRpcNotification | JsonRpcRequest) => void,
+    readonly modern: ModernRequest | undefined,
+    private readonly loggers: RequestLoggers,
     private readonly calls: StatelessCalls
   ) {
     this.auth = request.mcpAuth ?? undefined
-    this.log = request.log
     this.http = request
+  }
+
+  /** Made on first use (a handler that logs, a tool failure): most calls write no line of their own. */
+  get log (): Logger {
+    return (this.callLog ??= this.loggers.forCall(this.request))
   }
 
   /** Made on first use: most calls never look at it. */

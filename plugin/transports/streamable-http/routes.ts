@@ -11,6 +11,7 @@ import { createModernPostHandler, isModernPost } from './modern-post.js'
 import { HttpRequestEnv } from './request-env.js'
 import { StatelessCalls } from './stateless-calls.js'
 import { rememberLast } from '../http/remember-last.js'
+import { STREAM_ROUTE } from '../http/stream-route.js'
 
 const SUPPORTED_VERSIONS = [MODERN_PROTOCOL_VERSION, ...LEGACY_PROTOCOL_VERSIONS]
 
@@ -28,8 +29,9 @@ function answerAndLeave (answer: PostAnswer, response: JsonRpcResponse | undefin
  * once its headers and body have been checked.
  */
 export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg: LegContext }): Promise<void> {
-  const { dispatcher, lifecycle, config } = leg
+  const { dispatcher, lifecycle, config, loggers, telemetry } = leg
   const { maxBufferedBytes, keepAliveMs } = config.streamable
+  const postCut = telemetry === undefined ? undefined : () => { telemetry.slowReader('post') }
 
   // Clients repeat these headers on every request: each check runs once per distinct value (see rememberLast).
   const knownVersion = rememberLast((version) => version === undefined || version === MODERN_PROTOCOL_VERSION || isSupportedLegacyVersion(version))
@@ -76,8 +78,8 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
     if (classified.kind === 'request') refuseWhileDraining(lifecycle)
     if (stateful !== undefined) return stateful.post(request, reply, classified)
 
-    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs)
-    const env = new HttpRequestEnv(request, reply, answer.notify, statelessCalls)
+    const answer = new PostAnswer(reply, maxBufferedBytes, keepAliveMs, postCut)
+    const env = new HttpRequestEnv(request, reply, answer.notify, undefined, loggers, statelessCalls)
     if (classified.kind !== 'request') {
       if (classified.kind === 'notification') dispatcher.handleNotification(classified.message, env)
       else dispatcher.handleResponse(classified.message, env)
@@ -105,7 +107,6 @@ export async function streamableHttpRoutes (app: FastifyInstance, { leg }: { leg
   }
   app.addHook('onRequest', exposeSessionHeader)
   app.post('/mcp', postMcp)
-  // No automatic HEAD route: a HEAD would open the session's stream and drop it.
-  app.get('/mcp', { exposeHeadRoute: false }, stateful.openStream)
+  app.get('/mcp', STREAM_ROUTE, stateful.openStream)
   app.delete('/mcp', stateful.endSession)
 }

@@ -81,7 +81,7 @@ export class SessionStreamConnection {
    * stream, on any replica, ends (a client that resumes has left them). Returns true when events the client wanted
    * were dropped from the log before it got them.
    */
-  async start (reply: FastifyReply, afterSeq: number | undefined, log: FastifyBaseLogger, takeOver = false): Promise<boolean> {
+  async start (reply: FastifyReply, afterSeq: number | undefined, log: FastifyBaseLogger, onOverflow?: () => void, takeOver = false): Promise<boolean> {
     this.socket = reply.raw.socket ?? undefined
     this.stopTail = await this.store.tail(this.sessionId, (signal) => { this.hear(signal) })
     // Listening first, then taking over: of two connections racing for the stream, the later takeover wins.
@@ -91,7 +91,7 @@ export class SessionStreamConnection {
       this.end('closed')
       return false
     }
-    const stream = this.stream = openEventStream(reply, this.settings.maxBufferedBytes)
+    const stream = this.stream = openEventStream(reply, this.settings.maxBufferedBytes, onOverflow)
     reply.raw.once('close', () => {
       if (stream.overflowed) {
         log.warn({ streamId: this.streamId, limitBytes: this.settings.maxBufferedBytes }, 'A client stopped reading its session stream; the connection was cut (it may resume)')

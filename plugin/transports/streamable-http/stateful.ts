@@ -66,7 +66,8 @@ export function createStatefulHandlers (
   leg: LegContext,
   checkProtocolVersion: (request: FastifyRequest) => void
 ): StatefulHandlers {
-  const { dispatcher, lifecycle, config, broker } = leg
+  const { dispatcher, lifecycle, config, broker, loggers, telemetry } = leg
+  const streamCut = telemetry === undefined ? undefined : () => { telemetry.slowReader('stateful-stream') }
   const store = leg.statefulSessions as SessionStateStore
   const { keepAliveMs, retryMs, maxBufferedBytes } = config.streamable
   const sessions = new LocalSessions()
@@ -115,7 +116,7 @@ export function createStatefulHandlers (
     const owner = request.mcpAuth ?? undefined
     // The session's signal, not the connection's: a client that drops a POST stream may come back for it.
     const session = new StoredClientSession(state, owner, local, store, config.maxSubscriptionsPerSession)
-    return { transport: 'streamable-http', auth: owner, session, log: request.log, signal: local.signal, http: request }
+    return { transport: 'streamable-http', auth: owner, session, log: loggers.forCall(request), signal: local.signal, http: request }
   }
 
   async function startSession (request: FastifyRequest, reply: FastifyReply, message: JsonRpcRequest): Promise<FastifyReply> {
@@ -130,7 +131,7 @@ export function createStatefulHandlers (
         await store.end(state.id, 'deleted')
         return response === undefined ? await reply.code(204).send() : await reply.send(response)
       }
-      request.log.info({ sessionId: state.id, identity: state.ownerId ?? undefined }, 'Streamable HTTP session started')
+      loggers.forCall(request).info({ sessionId: state.id }, 'Streamable HTTP session started')
       return await reply.header(SESSION_HEADER, state.id).send(response)
     } finally {
       sessions.release(local)
@@ -222,7 +223,11 @@ export function createStatefulHandlers (
     const connection = new SessionStreamConnection(store, state.id, streamId, holder, answers.settings)
     sessions.attach(sessions.acquire(state.id), connection)
     reply.header(SESSION_HEADER, state.id)
-    const gap = await reachStore(connection.start(reply, afterSeq, request.log, takeOver))
+    const gap = await reachStore(connection.start(reply, afterSeq, request.log, streamCut, takeOver))
+    if (telemetry !== undefined && connection.open) {
+      const watch = telemetry.streamOpened('stateful-stream', request, state.id)
+      connection.whenEnded((why) => { watch.closed(why) })
+    }
     if (gap) request.log.warn({ sessionId: state.id, streamId, limits: config.streamable.eventStore }, 'A resumed stream missed events the event store no longer kept')
     return connection
   }
@@ -288,7 +293,7 @@ export function createStatefulHandlers (
     checkProtocolVersion(request)
     const state = await sessionOf(request)
     await reachStore(store.end(state.id, 'deleted'))
-    request.log.info({ sessionId: state.id }, 'Streamable HTTP session ended by the client')
+    loggers.forCall(request).info({ sessionId: state.id }, 'Streamable HTTP session ended by the client')
     return await reply.code(204).send()
   }
 

@@ -17,10 +17,11 @@ describe('stateful Streamable HTTP: idle timeout', () => {
   })
 
   test('sessions nobody deletes are all freed by the idle timeout, which makes room for new ones', { timeout: 30_000 }, async (t) => {
-    const { app, mcpUrl } = await startStatefulApp(t, { idleTimeoutMs: 1_000, maxSessions: 20 }, { maxSessionsPerIdentity: 1000 })
+    // Long enough that none of the twenty idles out while the others are still being opened on a loaded machine.
+    const { app, mcpUrl } = await startStatefulApp(t, { idleTimeoutMs: 4_000, maxSessions: 20 }, { maxSessionsPerIdentity: 1000 })
     const sessions = await Promise.all(Array.from({ length: 20 }, async () => await initializeSession(mcpUrl)))
     assert.equal(app.mcp.status().sessions.streamableHttp, 20)
-    await waitUntil('every session to idle out', () => app.mcp.status().sessions.streamableHttp === 0)
+    await waitUntil('every session to idle out', () => app.mcp.status().sessions.streamableHttp === 0, 15_000)
     for (const session of sessions) assert.equal((await session.post(rpc('ping'))).status, 404)
     await Promise.all(Array.from({ length: 20 }, async () => await initializeSession(mcpUrl)))
     assert.equal(app.mcp.status().sessions.streamableHttp, 20)
