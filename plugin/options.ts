@@ -272,7 +272,11 @@ export interface ResolvedOptions {
   prompts: readonly AnyPrompt[]
 }
 
-const checkConfig = compileSchema(McpConfigSchema)
+/**
+ * The options schema compiled once per process: `node server` checks its rows' options with it too (see
+ * server/config-schema.ts), since compiling this schema is a measurable part of start-up.
+ */
+export const checkConfig = compileSchema(McpConfigSchema)
 
 function checkTokens (tokens: unknown): void {
   if (!Array.isArray(tokens)) throw configErrors.invalidOptions('auth.tokens must be an array of tokens (strings or { token, id })')

@@ -1,6 +1,6 @@
 import * as Type from '../plugin/protocol/typebox-runtime.js'
 import { fillDefaults } from '../plugin/protocol/schema-check.js'
-import { McpConfigSchema, type McpConfig } from '../plugin/options.js'
+import { checkConfig, McpConfigSchema, type McpConfig } from '../plugin/options.js'
 import { ServerSettingsSchema, type ServerSettings } from './server-settings.js'
 import type { ConfigRow } from './config-rows.js'
 
@@ -61,12 +61,22 @@ export interface ConfigProblem {
 
 export type CheckedConfig = { ok: true, settings: ServerSettings, options: McpConfig } | { ok: false, problems: ConfigProblem[] }
 
-let compiled: ReturnType<typeof Type.Compile> | undefined
+let compiledSettings: ReturnType<typeof Type.Compile> | undefined
 
-/** Checks what the rows built and fills the schemas' defaults, without touching the input. Compiled on first use. */
+/**
+ * Checks what the rows built and fills the schemas' defaults, without touching the input. The options go through
+ * the plugin's own compiled check (compiled once per process, and the plugin checks them again when registered);
+ * only the server's settings have a schema compiled here, on first use.
+ */
 export function checkServerConfig (input: { settings: object, options: object }): CheckedConfig {
-  compiled ??= Type.Compile(ServerConfigSchema)
-  const value = fillDefaults(ServerConfigSchema as SchemaNode, input) as { settings: ServerSettings, options: McpConfig }
-  if (compiled.Check(value)) return { ok: true, settings: value.settings, options: value.options }
-  return { ok: false, problems: [...compiled.Errors(value)[1]].map(({ instancePath, message }) => ({ path: instancePath, message })) }
+  compiledSettings ??= Type.Compile(ServerSettingsSchema)
+  const settings = fillDefaults(ServerSettingsSchema as SchemaNode, input.settings) as ServerSettings
+  const options = checkConfig.problems(input.options)
+  const problems: ConfigProblem[] = []
+  if (!compiledSettings.Check(settings)) {
+    for (const { instancePath, message } of compiledSettings.Errors(settings)[1]) problems.push({ path: `/settings${instancePath}`, message })
+  }
+  if (!options.ok) for (const { instancePath, message } of options.problems) problems.push({ path: `/options${instancePath}`, message })
+  if (problems.length > 0 || !options.ok) return { ok: false, problems }
+  return { ok: true, settings, options: options.value as McpConfig }
 }

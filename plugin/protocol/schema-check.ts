@@ -6,6 +6,8 @@ import { cutShort } from './jsonrpc.js'
 export interface CompiledSchema {
   /** Returns the value with schema defaults filled in (a copy when any were), or the list of problems. */
   check: (value: unknown) => { ok: true, value: unknown } | { ok: false, problems: string }
+  /** The same check with each problem apart, by JSON pointer (for callers that name their own sources). */
+  problems: (value: unknown) => { ok: true, value: unknown } | { ok: false, problems: Array<{ instancePath: string, message: string }> }
 }
 
 type SchemaNode = { properties?: Record<string, SchemaNode>, default?: unknown }
@@ -57,6 +59,11 @@ export function compileSchema (schema: TSchema): CompiledSchema {
       const candidate = withDefaults ? fillDefaults(schema as SchemaNode, value) : value
       if (validator.Check(candidate)) return { ok: true, value: candidate }
       return { ok: false, problems: describeProblems(validator.Errors(candidate)[1]) }
+    },
+    problems (value) {
+      const candidate = withDefaults ? fillDefaults(schema as SchemaNode, value) : value
+      if (validator.Check(candidate)) return { ok: true, value: candidate }
+      return { ok: false, problems: [...validator.Errors(candidate)[1]].map(({ instancePath, message }) => ({ instancePath, message })) }
     }
   }
 }
