@@ -1,6 +1,6 @@
 import type { Static } from 'typebox'
 import * as Type from './protocol/typebox-runtime.js'
-import { compileSchema } from './protocol/schema-check.js'
+import { interpretSchema } from './protocol/schema-check.js'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { AuthIdentity } from './protocol/identity.js'
@@ -273,10 +273,10 @@ export interface ResolvedOptions {
 }
 
 /**
- * The options schema compiled once per process: `node server` checks its rows' options with it too (see
- * server/config-schema.ts), since compiling this schema is a measurable part of start-up.
+ * The options are checked once per register (and by `node server` for its rows, server/config-schema.ts): by the
+ * interpreter, since compiling this schema cost more start-up time than any check saves.
  */
-export const checkConfig = compileSchema(McpConfigSchema)
+export const checkConfig = interpretSchema(McpConfigSchema)
 
 function checkTokens (tokens: unknown): void {
   if (!Array.isArray(tokens)) throw configErrors.invalidOptions('auth.tokens must be an array of tokens (strings or { token, id })')

@@ -1,5 +1,5 @@
 import * as Type from '../plugin/protocol/typebox-runtime.js'
-import { fillDefaults } from '../plugin/protocol/schema-check.js'
+import { interpretSchema } from '../plugin/protocol/schema-check.js'
 import { checkConfig, McpConfigSchema, type McpConfig } from '../plugin/options.js'
 import { ServerSettingsSchema, type ServerSettings } from './server-settings.js'
 import type { ConfigRow } from './config-rows.js'
@@ -61,22 +61,19 @@ export interface ConfigProblem {
 
 export type CheckedConfig = { ok: true, settings: ServerSettings, options: McpConfig } | { ok: false, problems: ConfigProblem[] }
 
-let compiledSettings: ReturnType<typeof Type.Compile> | undefined
+const checkSettings = interpretSchema(ServerSettingsSchema)
 
 /**
  * Checks what the rows built and fills the schemas' defaults, without touching the input. The options go through
- * the plugin's own compiled check (compiled once per process, and the plugin checks them again when registered);
- * only the server's settings have a schema compiled here, on first use.
+ * the plugin's own check (which the plugin runs again when registered); both are interpreted, not compiled, since
+ * each runs once per process.
  */
 export function checkServerConfig (input: { settings: object, options: object }): CheckedConfig {
-  compiledSettings ??= Type.Compile(ServerSettingsSchema)
-  const settings = fillDefaults(ServerSettingsSchema as SchemaNode, input.settings) as ServerSettings
+  const settings = checkSettings.problems(input.settings)
   const options = checkConfig.problems(input.options)
   const problems: ConfigProblem[] = []
-  if (!compiledSettings.Check(settings)) {
-    for (const { instancePath, message } of compiledSettings.Errors(settings)[1]) problems.push({ path: `/settings${instancePath}`, message })
-  }
+  if (!settings.ok) for (const { instancePath, message } of settings.problems) problems.push({ path: `/settings${instancePath}`, message })
   if (!options.ok) for (const { instancePath, message } of options.problems) problems.push({ path: `/options${instancePath}`, message })
-  if (problems.length > 0 || !options.ok) return { ok: false, problems }
-  return { ok: true, settings, options: options.value as McpConfig }
+  if (!settings.ok || !options.ok) return { ok: false, problems }
+  return { ok: true, settings: settings.value as ServerSettings, options: options.value as McpConfig }
 }

@@ -1,5 +1,5 @@
 import type { TSchema } from 'typebox'
-import { Compile } from './typebox-runtime.js'
+import { Check, Compile, Errors } from './typebox-runtime.js'
 import { cutShort } from './jsonrpc.js'
 
 /** A schema compiled once, when its definition is registered, and run on every call. */
@@ -51,19 +51,37 @@ function describeProblems (errors: Iterable<{ instancePath: string, message: str
   return [...lines].join('; ')
 }
 
+/** A schema checked by TypeBox's compiled validator: for what runs on every call. */
 export function compileSchema (schema: TSchema): CompiledSchema {
   const validator = Compile(schema as Parameters<typeof Compile>[0])
+  return checkWith(schema, (value) => validator.Check(value), (value) => validator.Errors(value)[1])
+}
+
+/**
+ * A schema checked by TypeBox's interpreter: for values checked once or twice per process (the plugin's options),
+ * where compiling the validator costs more start-up time (about 6 ms for the options schema) than it ever saves.
+ */
+export function interpretSchema (schema: TSchema): CompiledSchema {
+  const node = schema as Parameters<typeof Check>[0]
+  return checkWith(schema, (value) => Check(node, value), (value) => Errors(node, value)[1])
+}
+
+function checkWith (
+  schema: TSchema,
+  passes: (value: unknown) => boolean,
+  errorsOf: (value: unknown) => Iterable<{ instancePath: string, message: string }>
+): CompiledSchema {
   const withDefaults = hasDefaults(schema)
   return {
     check (value) {
       const candidate = withDefaults ? fillDefaults(schema as SchemaNode, value) : value
-      if (validator.Check(candidate)) return { ok: true, value: candidate }
-      return { ok: false, problems: describeProblems(validator.Errors(candidate)[1]) }
+      if (passes(candidate)) return { ok: true, value: candidate }
+      return { ok: false, problems: describeProblems(errorsOf(candidate)) }
     },
     problems (value) {
       const candidate = withDefaults ? fillDefaults(schema as SchemaNode, value) : value
-      if (validator.Check(candidate)) return { ok: true, value: candidate }
-      return { ok: false, problems: [...validator.Errors(candidate)[1]].map(({ instancePath, message }) => ({ instancePath, message })) }
+      if (passes(candidate)) return { ok: true, value: candidate }
+      return { ok: false, problems: [...errorsOf(candidate)].map(({ instancePath, message }) => ({ instancePath, message })) }
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The parts of TypeBox the host itself runs (the builders its option schema uses, the schema compiler for every
- * definition), in one module of their own: the build replaces this file's output with a single-file bundle of
+ * definition, the interpreter for the options, checked once), in one module of their own: the build replaces this file's output with a single-file bundle of
  * exactly these exports (scripts/bundle-typebox.mjs), because loading TypeBox's ~700 small ES modules one by one
  * costs about 200 ms of start-up. Named builders rather than the `Type` namespace, which would bring in all of
  * TypeBox's type engine and its TypeScript-syntax parser (twice the code to compile at start). Users' own
@@ -11,4 +11,4 @@
  * the installed `typebox`, exports exactly the names below and judges values as the installed compiler does.
  */
 export { Array, Boolean, Integer, Literal, Object, Optional, String, Union } from 'typebox/type'
-export { Compile } from 'typebox/schema'
+export { Check, Compile, Errors } from 'typebox/schema'
