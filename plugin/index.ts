@@ -18,16 +18,14 @@ import { createSessionBackends } from './session-backends.js'
 import { joinCluster } from './cluster/join-cluster.js'
 import type { McpStatus } from './status.js'
 import type { AuthIdentity } from './protocol/identity.js'
-import type { AnyTool } from './tools/tool-definition.js'
-import type { AnyResource } from './resources/resource-definition.js'
-import type { AnyPrompt } from './prompts/prompt-definition.js'
+import type { RuntimeDefinitions } from './dispatch/runtime-definitions.js'
 import { createRouteCollector } from './bridge/route-collector.js'
 import { mcpBridgeOf } from './bridge/bridged-call.js'
 import { checkForwardHeaders } from './bridge/header-rules.js'
 import type { BridgedTool } from './bridge/bridge-setup.js'
 
-/** What the plugin exposes on the Fastify instance as `fastify.mcp`. */
-export interface McpHost {
+/** What the plugin exposes on the Fastify instance as `fastify.mcp`: with the list changes of `RuntimeDefinitions`. */
+export interface McpHost extends RuntimeDefinitions {
   /** A snapshot for health checks and status tools. */
   status: () => McpStatus
   /**
@@ -42,24 +40,6 @@ export interface McpHost {
   notifyListChanged: (kind: 'tools' | 'prompts' | 'resources') => Promise<number>
   /** Tells every client subscribed to `uri` that the resource changed; resolves with how many were told (as above). */
   notifyResourceUpdated: (uri: string) => Promise<number>
-  /**
-   * Adds a tool while the server runs; clients are told the list changed (one notification for the changes made
-   * in one go). An invalid definition or a name already taken throws McpConfigError and changes nothing.
-   */
-  addTool: (tool: AnyTool) => void
-  /** Removes a tool by name and tells clients; false if there was none. Calls already running finish. */
-  removeTool: (name: string) => boolean
-  /**
-   * Adds a resource or resource template. A server that started without resources serves them from then on;
-   * clients connected before learn of it when they reconnect (capabilities are told once, on connect).
-   */
-  addResource: (resource: AnyResource) => void
-  /** Removes the resource with this URI, or the template with this URI template; false if there was none. */
-  removeResource: (uriOrTemplate: string) => boolean
-  /** Adds a prompt (see `addResource` about a server that started without prompts). */
-  addPrompt: (prompt: AnyPrompt) => void
-  /** Removes a prompt by name; false if there was none. */
-  removePrompt: (name: string) => boolean
   /** The routes served as tools (marked `config.mcp`), once the app is ready; empty before. */
   bridgedTools: () => BridgedTool[]
   /**

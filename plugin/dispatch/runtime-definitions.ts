@@ -8,15 +8,22 @@ import type { AnyPrompt } from '../prompts/prompt-definition.js'
 
 /** Tools, resources and prompts added and removed while the server runs; clients are told the lists changed. */
 export interface RuntimeDefinitions {
-  /** Adds a tool; an invalid definition or a name already taken throws McpConfigError and changes nothing. */
+  /**
+   * Adds a tool while the server runs; clients are told the list changed (one notification for the changes made
+   * in one go). An invalid definition or a name already taken throws McpConfigError and changes nothing.
+   */
   addTool: (tool: AnyTool) => void
-  /** Removes a tool by name; false if there was none. Calls already running finish. */
+  /** Removes a tool by name and tells clients; false if there was none. Calls already running finish. */
   removeTool: (name: string) => boolean
-  /** Adds a resource or resource template; an invalid one or a URI (template) already taken throws McpConfigError. */
+  /**
+   * Adds a resource or resource template; an invalid one or a URI (template) already taken throws McpConfigError.
+   * A server that started without resources serves them from then on; clients connected before learn of it when
+   * they reconnect (capabilities are told once, on connect).
+   */
   addResource: (resource: AnyResource) => void
   /** Removes the resource with this URI, or the template with this URI template; false if there was none. */
   removeResource: (uriOrTemplate: string) => boolean
-  /** Adds a prompt; an invalid definition or a name already taken throws McpConfigError. */
+  /** Adds a prompt; an invalid definition or a name already taken throws McpConfigError (see `addResource`). */
   addPrompt: (prompt: AnyPrompt) => void
   /** Removes a prompt by name; false if there was none. */
   removePrompt: (name: string) => boolean

@@ -72,17 +72,17 @@ function checkWith (
   errorsOf: (value: unknown) => Iterable<{ instancePath: string, message: string }>
 ): CompiledSchema {
   const withDefaults = hasDefaults(schema)
+  const problems: CompiledSchema['problems'] = (value) => {
+    const candidate = withDefaults ? fillDefaults(schema as SchemaNode, value) : value
+    if (passes(candidate)) return { ok: true, value: candidate }
+    return { ok: false, problems: [...errorsOf(candidate)].map(({ instancePath, message }) => ({ instancePath, message })) }
+  }
   return {
     check (value) {
-      const candidate = withDefaults ? fillDefaults(schema as SchemaNode, value) : value
-      if (passes(candidate)) return { ok: true, value: candidate }
-      return { ok: false, problems: describeProblems(errorsOf(candidate)) }
+      const checked = problems(value)
+      return checked.ok ? checked : { ok: false, problems: describeProblems(checked.problems) }
     },
-    problems (value) {
-      const candidate = withDefaults ? fillDefaults(schema as SchemaNode, value) : value
-      if (passes(candidate)) return { ok: true, value: candidate }
-      return { ok: false, problems: [...errorsOf(candidate)].map(({ instancePath, message }) => ({ instancePath, message })) }
-    }
+    problems
   }
 }
 

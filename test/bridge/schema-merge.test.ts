@@ -389,7 +389,7 @@ const REFUSALS: RefusalCase[] = [
   { label: 'a body that is not JSON', route: { method: 'POST', url: '/x', schema: { body: { content: { 'multipart/form-data': { schema: { type: 'object' } } } } } }, message: /JSON bodies only/ },
   { label: 'a misspelt config.mcp field', route: { url: '/x', config: { mcp: { nmae: 'x' } } }, message: /config\.mcp\.nmae is not an option/ },
   { label: 'a config.mcp field of the wrong type', route: { url: '/x', config: { mcp: { timeoutMs: -1 } } }, message: /config\.mcp\.timeoutMs must be a whole number/ },
-  { label: 'an annotation that does not exist', route: { url: '/x', config: { mcp: { annotations: { readonly: true } } } }, message: /\.readonly is not an annotation/ },
+  { label: 'an annotation that does not exist', route: { url: '/x', config: { mcp: { annotations: { destructive: true } } } }, message: /\.destructive is not an annotation/ },
   { label: 'a tool name outside the alphabet', route: { url: '/x', config: { mcp: { name: 'list todos' } } }, message: /config\.mcp\.name "list todos" must be 1-128 letters/ },
   { label: 'config.mcp of the wrong kind', route: { url: '/x', config: { mcp: 'yes' } }, message: /config\.mcp must be true or an object/ }
 ]

@@ -1,9 +1,12 @@
 import type { TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttpTransport } from '@modelcontextprotocol/client'
 import { MCP_HEADERS, post, rpc, INITIALIZE_PARAMS, type RawResponse } from '../../helpers/raw-http.js'
 import { getStream, openStream, type OpenStream } from '../../helpers/stateful-http.js'
 import type { SseReader } from '../../helpers/sse-reader.js'
 import { AUTH } from './cluster.js'
+import type { RecordingFetch } from './recording-fetch.js'
 
 /** A stateful session spoken to in raw HTTP, on whichever replica each request names. */
 export interface ClusterSession {
@@ -87,4 +90,26 @@ export const MODERN_META = {
 export async function callModern (baseUrl: string, name: string, args: Record<string, unknown>, id: number | string): Promise<RawResponse> {
   return await post(`${baseUrl}/mcp`, rpc('tools/call', { name, arguments: args, _meta: MODERN_META }, id),
     { ...AUTH, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name })
+}
+
+/**
+ * Calls the `greet` tool three times; each call elicits a name, and the client's answer must go through the load
+ * balancer to another replica than its call and still be accepted there (202), reaching the waiting handler.
+ */
+export async function greetWithAnswersElsewhere (
+  client: Client,
+  wire: RecordingFetch,
+  elicited: unknown[]
+): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    assert.deepEqual((await client.callTool({ name: 'greet', arguments: {} })).content, [{ type: 'text', text: 'Hello, Ada!' }])
+  }
+  assert.equal(elicited.length, 3)
+  await wire.settled()
+  const calls = wire.exchanges.filter((exchange) => exchange.rpc === 'tools/call')
+  const answers = wire.exchanges.filter((exchange) => exchange.rpc === 'response')
+  assert.equal(answers.length, 3)
+  // Round robin sends the answer to another replica than the call (one request of another kind between them, too).
+  calls.forEach((call, index) => { assert.notEqual(answers[index].upstream, call.upstream, `answer ${index} went elsewhere`) })
+  assert.deepEqual(answers.map((exchange) => exchange.status), [202, 202, 202])
 }
